@@ -1,0 +1,21 @@
+package org.gpupass.core;
+
+/**
+ * Receives changes after they happened, in order, on the thread that made them.
+ * Implementations must not block.
+ */
+public interface GpuListener {
+
+    /** Some property of a GPU changed; {@code before.state() != after.state()} is a state change. */
+    void gpuChanged(GpuStatus before, GpuStatus after);
+
+    /** A GPU appeared (after) or disappeared (before) — a hot-plug, or a remove+rescan. */
+    default void gpuSetChanged() {
+    }
+
+    /** A Claim or Release failed; sent after the GPU's state already tells the outcome. */
+    void transitionFailed(GpuStatus gpu, GpuPassException error);
+
+    /** The manager's {@code Transition} text changed ("" when idle). */
+    void transitionChanged(String text);
+}
