@@ -1,0 +1,28 @@
+#!/bin/sh
+# /init of the test initramfs (busybox). Loads the 9p modules, mounts the host's root read-only
+# and the writable results share, and chroots into the host root to run the guest script named by
+# the kernel command line (gp_script=PATH, gp_args=ARG,ARG). Always powers the guest off.
+export PATH=/bin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+for m in /modules/*.ko; do insmod "$m" || echo "gp-init: insmod $m failed"; done
+off() { echo "gp-init: $*"; echo o > /proc/sysrq-trigger; sleep 10; }
+mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=262144 host /newroot || off "cannot mount the host root"
+r=/newroot
+mount -t proc proc $r/proc
+mount -t sysfs sysfs $r/sys
+mount -t devtmpfs devtmpfs $r/dev
+mkdir -p $r/dev/pts $r/dev/shm 2>/dev/null
+mount -t devpts devpts $r/dev/pts
+mount -t tmpfs tmpfs $r/dev/shm
+mount -t tmpfs -o mode=1777 tmpfs $r/tmp
+mount -t tmpfs -o mode=755 tmpfs $r/run
+mkdir -p $r/tmp/results
+mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144 results $r/tmp/results || off "cannot mount the results share"
+echo "gp-init: up $(cat /proc/uptime | cut -d' ' -f1)s, running $gp_script"
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8
+chroot $r /bin/sh -c "cd /; exec $gp_script $(echo "$gp_args" | tr , ' ')"
+echo "gp-init: guest script exited $?"
+sync
+off "powering off"
