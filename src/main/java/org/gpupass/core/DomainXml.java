@@ -85,7 +85,7 @@ public final class DomainXml {
     }
 
     private static Hostdev hostdev(Element hostdev, int index) throws GpuPassException {
-        String where = "domain XML: PCI <hostdev> #" + index;
+        String where = "domain XML: <hostdev> #" + index + " (type='pci')";
         boolean managed;
         if (!hostdev.hasAttribute("managed")) {
             managed = false; // libvirt: omitted means "no"
@@ -208,6 +208,9 @@ public final class DomainXml {
             String msg = String.valueOf(e.getMessage());
             if (msg.contains("DOCTYPE")) {
                 throw invalid("domain XML must not have a DOCTYPE (no DTDs or entity declarations)");
+            }
+            if (msg.startsWith("JAXP")) {
+                throw invalid("domain XML exceeds a parser limit (line " + e.getLineNumber() + "): " + clean(msg));
             }
             throw invalid("domain XML is not well-formed (line " + e.getLineNumber() + ", column "
                     + e.getColumnNumber() + "): " + clean(msg));

@@ -327,9 +327,9 @@ class DomainXmlTest {
     @Test
     void outOfRangeMessageNamesTheAttribute() {
         GpuPassException e = refused(domainWith(pci("", "domain='0x0000' bus='0x100' slot='0x00' function='0x0'")));
-        assertEquals("domain XML: PCI <hostdev> #1: bus='0x100' is out of range (at most 0xff)", e.getMessage());
+        assertEquals("domain XML: <hostdev> #1 (type='pci'): bus='0x100' is out of range (at most 0xff)", e.getMessage());
         e = refused(domainWith(pci("", "domain='0x0000' bus='0x01' slot='0x00'")));
-        assertEquals("domain XML: PCI <hostdev> #1: <source><address> has no function attribute", e.getMessage());
+        assertEquals("domain XML: <hostdev> #1 (type='pci'): <source><address> has no function attribute", e.getMessage());
     }
 
     @Test
@@ -375,7 +375,14 @@ class DomainXmlTest {
     @Test
     void deepNestingIsRefusedNotAStackOverflow() {
         String deep = "<domain><metadata>" + "<a>".repeat(100_000) + "</a>".repeat(100_000) + "</metadata></domain>";
-        refused(deep);
+        assertTrue(refused(deep).getMessage().startsWith("domain XML exceeds a parser limit"));
+    }
+
+    @Test
+    void errorsCountEveryHostdevSoTheOperatorFindsTheRightOne() {
+        GpuPassException e = refused(domainWith("<hostdev mode='subsystem' type='usb'><source><vendor id='1'/></source></hostdev>"
+                + pci("", "domain='0' bus='1' slot='0' function='9'")));
+        assertEquals("domain XML: <hostdev> #2 (type='pci'): function='9' is out of range (at most 0x7)", e.getMessage());
     }
 
     @ParameterizedTest
