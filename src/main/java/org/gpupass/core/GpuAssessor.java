@@ -66,24 +66,35 @@ public final class GpuAssessor {
     }
 
     /**
-     * The display manager unit to stop before a claim: present only when every holder of the GPU's
-     * nodes belongs to the display manager or a login session and the config allows stopping it.
+     * What to stop before a claim when every holder of the GPU's nodes belongs to the display
+     * manager or a login session and the config allows it: the display manager unit(s) as their
+     * processes show them, then the session scopes that still hold the GPU. Empty otherwise.
      */
-    public static Optional<String> displayManagerToStop(HostSnapshot snap, PciDevice gpu, Config config) {
+    public static Optional<DisplayManagerStop> displayManagerToStop(HostSnapshot snap, PciDevice gpu, Config config) {
         List<NodeHolder> holders = snap.holdersOf(snap.hostNodes(gpu));
         if (holders.isEmpty() || config.displayManagerPolicy() != Config.DisplayManagerPolicy.WHEN_HOLDING) {
             return Optional.empty();
         }
-        Set<String> dmUnits = new LinkedHashSet<>();
+        Set<String> managers = new LinkedHashSet<>();
+        Set<String> sessions = new LinkedHashSet<>();
         for (NodeHolder h : holders) {
             if (isDisplayManager(h.unit(), config)) {
-                dmUnits.add(h.unit());
-            } else if (!SESSION_SCOPE.matcher(h.unit()).matches()) {
+                managers.add(h.unit());
+            } else if (SESSION_SCOPE.matcher(h.unit()).matches()) {
+                sessions.add(h.unit());
+            } else {
                 return Optional.empty();
             }
         }
-        // Stopping the display manager ends its sessions; name the unit the way its processes show it.
-        return Optional.of(dmUnits.size() == 1 ? dmUnits.iterator().next() : config.displayManager());
+        if (managers.isEmpty()) {
+            // Only a session holds it: stopping the display manager ends its sessions.
+            managers.add(config.displayManager());
+        }
+        return Optional.of(new DisplayManagerStop(List.copyOf(managers), List.copyOf(sessions)));
+    }
+
+    /** Units to stop so the display manager lets go of a GPU; only {@code managers} can be started again. */
+    public record DisplayManagerStop(List<String> managers, List<String> sessions) {
     }
 
     static boolean isDisplayManager(String unit, Config config) {

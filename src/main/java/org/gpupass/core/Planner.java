@@ -53,9 +53,10 @@ public final class Planner {
                 unitsToRestore.add(unit);
             }
         }
-        Optional<String> displayManager = GpuAssessor.displayManagerToStop(snap, gpu, config);
+        Optional<GpuAssessor.DisplayManagerStop> displayManager = GpuAssessor.displayManagerToStop(snap, gpu, config);
         displayManager.ifPresent(dm -> {
-            steps.add(new StopUnit(dm));
+            dm.managers().forEach(u -> steps.add(new StopUnit(u)));
+            dm.sessions().forEach(u -> steps.add(new StopUnit(u)));
             steps.add(new AwaitNoHolders(snap.hostNodes(gpu)));
         });
         if (!snap.moduleLoaded(VFIO)) {
@@ -73,10 +74,10 @@ public final class Planner {
         unloaded.forEach(m -> steps.add(new UnloadModule(m)));
         steps.addAll(attachToVfio(functions, gpu.iommuGroup()));
         displayManager.ifPresent(dm -> {
-            if (anotherGpuOnHost(snap, gpu, config)) {
-                steps.add(new StartUnit(dm));
+            if (anotherGpuOnHost(snap, gpu)) {
+                dm.managers().forEach(u -> steps.add(new StartUnit(u)));
             } else {
-                unitsToRestore.add(dm);
+                unitsToRestore.addAll(dm.managers());
             }
         });
         return new Plan(steps, unitsToRestore, unloaded);
@@ -111,7 +112,7 @@ public final class Planner {
         for (Step step : done) {
             if (step instanceof UnloadModule u) {
                 reload.add(0, u.module());
-            } else if (step instanceof StopUnit s) {
+            } else if (step instanceof StopUnit s && restartable(s.unit())) {
                 restart.add(0, s.unit());
             } else if (step instanceof StartUnit s) {
                 restart.remove(s.unit());
@@ -215,9 +216,14 @@ public final class Planner {
         return loaded;
     }
 
-    private static boolean anotherGpuOnHost(HostSnapshot snap, PciDevice gpu, Config config) {
+    private static boolean anotherGpuOnHost(HostSnapshot snap, PciDevice gpu) {
         return snap.devices().stream().anyMatch(d -> d.isGpu() && !d.address().sameSlot(gpu.address())
                 && d.hasDriver() && !d.driver().equals(VFIO));
+    }
+
+    /** A session scope ends when stopped; it cannot be started again. */
+    static boolean restartable(String unit) {
+        return !unit.endsWith(".scope");
     }
 
     private static List<PciDevice> present(HostSnapshot snap, List<PciAddress> functions) {

@@ -88,7 +88,7 @@ final class Reconciler {
             claims.put(claim.gpu(), claim);
             store.saveClaim(claim);
             for (String unit : intent.unitsStopped()) {
-                if (!intent.unitsToRestore().contains(unit)) {
+                if (!intent.unitsToRestore().contains(unit) && Planner.restartable(unit)) {
                     steps.add(new Step.StartUnit(unit));
                 }
             }
