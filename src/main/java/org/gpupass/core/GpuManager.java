@@ -272,7 +272,7 @@ public final class GpuManager implements GpuService, AutoCloseable {
             clearIntent();
             return finish(address, run, null);
         }
-        List<Step> rollback = Planner.rollbackRelease(readSnapshot(), intent.functions(), gpu.iommuGroup());
+        List<Step> rollback = Planner.rollbackRelease(readSnapshot(), intent.functions(), gpu.iommuGroup(), run.done);
         return finish(address, run, rollback);
     }
 
