@@ -8,7 +8,9 @@ mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 for m in /modules/*.ko; do insmod "$m" || echo "gp-init: insmod $m failed"; done
 off() { echo "gp-init: $*"; echo o > /proc/sysrq-trigger; sleep 10; }
-mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=262144 host /newroot || off "cannot mount the host root"
+# cache=loose: the root is read-only and does not change during a run; without a cache every
+# exec reads its binary over 9p again (a JVM start costs seconds more under TCG).
+mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=262144,cache=loose host /newroot || off "cannot mount the host root"
 r=/newroot
 mount -t proc proc $r/proc
 mount -t sysfs sysfs $r/sys

@@ -73,7 +73,9 @@ cmd=("$qemu" -machine q35,kernel-irqchip=split -accel "${VM_ACCEL:-tcg}" -cpu ma
     -device VGA,id=bootvga,bus=pcie.0,addr=02.0
     $topo_args
     -audiodev none,id=snd0
-    -fsdev local,id=hostfs,path=/,security_model=none,readonly=on
+    # multidevs=remap: / spans many host filesystems (/, /proc, /sys, ...) whose inode numbers
+    # collide; the guest caches by inode (cache=loose), so they must be remapped.
+    -fsdev local,id=hostfs,path=/,security_model=none,readonly=on,multidevs=remap
     -device virtio-9p-pci,fsdev=hostfs,mount_tag=host,bus=pcie.0,addr=05.0
     -fsdev local,id=resfs,path="$out",security_model=none
     -device virtio-9p-pci,fsdev=resfs,mount_tag=results,bus=pcie.0,addr=06.0
