@@ -242,6 +242,24 @@ class BusServiceTest {
         assertFalse(waiter.isAlive() && ended.getCount() > 0);
     }
 
+    @Test
+    void served_introspection_matches_the_documented_xml() throws Exception {
+        for (String[] object : new String[][] {{BusNames.MANAGER_PATH, BusNames.MANAGER_INTERFACE},
+                {NVIDIA, BusNames.GPU_INTERFACE}}) {
+            String served = client.getRemoteObject(BusNames.BUS_NAME, object[0], Introspectable.class).Introspect();
+            String documented;
+            try (var in = getClass().getResourceAsStream("/org/gpupass1/" + object[1] + ".xml")) {
+                documented = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+            }
+            var expected = Introspection.members(documented, object[1]);
+            assertTrue(expected.size() >= 5, expected.toString());
+            assertEquals(expected, Introspection.members(served, object[1]));
+            assertTrue(served.contains("org.freedesktop.DBus.Properties")
+                    && served.contains("org.freedesktop.DBus.Introspectable")
+                    && served.contains("org.freedesktop.DBus.Peer"), served);
+        }
+    }
+
     private String busctl(String... args) throws IOException, InterruptedException {
         List<String> command = new ArrayList<>(List.of("busctl", "--address=" + bus.address()));
         command.addAll(List.of(args));
