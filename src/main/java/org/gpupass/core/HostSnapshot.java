@@ -1,0 +1,195 @@
+package org.gpupass.core;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import org.gpupass.host.Host;
+import org.gpupass.host.ModuleInfo;
+import org.gpupass.host.NodeHolder;
+
+/**
+ * Everything the planner needs to know about the host at one moment: PCI devices, IOMMU, modules,
+ * and who holds the GPUs' device nodes. Immutable; {@link #read} takes one from the host.
+ */
+public final class HostSnapshot {
+    /** Nodes every GPU on a driver shares: held open, they pin the last GPU on that driver. */
+    private static final Map<String, List<String>> DRIVER_WIDE_NODES = Map.of(
+            "nvidia", List.of("/dev/nvidiactl", "/dev/nvidia-modeset", "/dev/nvidia-uvm", "/dev/nvidia-uvm-tools"));
+
+    private final Map<PciAddress, PciDevice> devices;
+    private final boolean iommuEnabled;
+    private final Map<String, ModuleInfo> modules;
+    private final Map<PciAddress, List<String>> nodes;
+    private final List<NodeHolder> holders;
+    private final Map<String, String> driverModules;
+    private final Set<String> activeUnits;
+
+    public HostSnapshot(Collection<PciDevice> devices, boolean iommuEnabled, Map<String, ModuleInfo> modules,
+                        Map<PciAddress, List<String>> nodes, List<NodeHolder> holders,
+                        Map<String, String> driverModules, Set<String> activeUnits) {
+        Map<PciAddress, PciDevice> byAddress = new TreeMap<>();
+        devices.forEach(d -> byAddress.put(d.address(), d));
+        this.devices = byAddress;
+        this.iommuEnabled = iommuEnabled;
+        this.modules = Map.copyOf(modules);
+        this.nodes = Map.copyOf(nodes);
+        this.holders = List.copyOf(holders);
+        this.driverModules = Map.copyOf(driverModules);
+        this.activeUnits = Set.copyOf(activeUnits);
+    }
+
+    /** Reads devices, IOMMU and modules; device nodes and their holders only for managed GPUs' functions. */
+    public static HostSnapshot read(Host host, Config config) throws IOException {
+        List<PciDevice> devices = host.pciDevices();
+        HostSnapshot bare = new HostSnapshot(devices, host.iommuEnabled(), host.modules(), Map.of(), List.of(),
+                Map.of(), Set.of());
+        Map<PciAddress, List<String>> nodes = new LinkedHashMap<>();
+        Map<String, String> driverModules = new LinkedHashMap<>();
+        Set<String> watched = new LinkedHashSet<>();
+        for (PciDevice gpu : bare.gpus(config)) {
+            for (PciDevice fn : bare.functionsOf(gpu)) {
+                List<String> own = host.deviceNodes(fn.address());
+                nodes.put(fn.address(), own);
+                watched.addAll(own);
+                if (fn.hasDriver() && !driverModules.containsKey(fn.driver())) {
+                    host.moduleOfDriver(fn.driver()).ifPresent(m -> driverModules.put(fn.driver(), m));
+                }
+            }
+            watched.addAll(bare.driverWideNodes(gpu));
+            if (gpu.iommuGroup() >= 0) {
+                watched.add(vfioGroupNode(gpu.iommuGroup()));
+            }
+        }
+        List<NodeHolder> holders = watched.isEmpty() ? List.of() : host.holders(watched);
+        Set<String> activeUnits = new LinkedHashSet<>();
+        for (String unit : config.stopUnits()) {
+            if (host.unitActive(unit)) {
+                activeUnits.add(unit);
+            }
+        }
+        return new HostSnapshot(devices, bare.iommuEnabled, bare.modules, nodes, holders, driverModules, activeUnits);
+    }
+
+    public static String vfioGroupNode(int group) {
+        return "/dev/vfio/" + group;
+    }
+
+    public boolean iommuEnabled() {
+        return iommuEnabled;
+    }
+
+    public Collection<PciDevice> devices() {
+        return devices.values();
+    }
+
+    public Optional<PciDevice> device(PciAddress address) {
+        return Optional.ofNullable(devices.get(address));
+    }
+
+    public Map<String, ModuleInfo> modules() {
+        return modules;
+    }
+
+    public boolean moduleLoaded(String module) {
+        return modules.containsKey(module.replace('-', '_'));
+    }
+
+    /** The module providing a driver of a managed GPU's function, when it is a loadable module. */
+    public Optional<String> moduleOfDriver(String driver) {
+        return Optional.ofNullable(driverModules.get(driver));
+    }
+
+    /** Whether one of the config's {@code stop_units} is active. */
+    public boolean unitActive(String unit) {
+        return activeUnits.contains(unit);
+    }
+
+    /**
+     * The GPUs the config manages. A display-class function that shares its slot with a lower
+     * display-class function is that one's companion, not a GPU of its own.
+     */
+    public List<PciDevice> gpus(Config config) {
+        List<PciDevice> gpus = new ArrayList<>();
+        for (PciDevice d : devices.values()) {
+            if (d.isGpu() && config.manages(d) && !isSecondaryDisplayFunction(d)) {
+                gpus.add(d);
+            }
+        }
+        return gpus;
+    }
+
+    private boolean isSecondaryDisplayFunction(PciDevice d) {
+        return devices.values().stream()
+                .anyMatch(o -> o.isGpu() && o.address().sameSlot(d.address()) && o.address().compareTo(d.address()) < 0);
+    }
+
+    /** The GPU first, then the other functions of its slot, then its {@code consumer:pci} devices. */
+    public List<PciDevice> functionsOf(PciDevice gpu) {
+        Map<PciAddress, PciDevice> result = new LinkedHashMap<>();
+        result.put(gpu.address(), gpu);
+        for (PciDevice d : devices.values()) {
+            if (d.address().sameSlot(gpu.address()) && !d.isBridge()) {
+                result.putIfAbsent(d.address(), d);
+            }
+        }
+        for (PciAddress consumer : gpu.consumers()) {
+            PciDevice d = devices.get(consumer);
+            if (d != null && !d.isBridge()) {
+                result.putIfAbsent(consumer, d);
+            }
+        }
+        return List.copyOf(result.values());
+    }
+
+    /** Every device in an IOMMU group, sorted by address; empty for -1. */
+    public List<PciDevice> groupMembers(int group) {
+        if (group < 0) {
+            return List.of();
+        }
+        return devices.values().stream().filter(d -> d.iommuGroup() == group).toList();
+    }
+
+    /** The function's own device nodes as read into this snapshot. */
+    public List<String> nodesOf(PciAddress function) {
+        return nodes.getOrDefault(function, List.of());
+    }
+
+    /** Driver-wide nodes (e.g. /dev/nvidiactl) when this is the last GPU on its driver, else none. */
+    public List<String> driverWideNodes(PciDevice gpu) {
+        List<String> shared = DRIVER_WIDE_NODES.get(gpu.driver());
+        if (shared == null) {
+            return List.of();
+        }
+        boolean othersOnDriver = devices.values().stream()
+                .anyMatch(d -> d.isGpu() && !d.address().equals(gpu.address()) && d.driver().equals(gpu.driver()));
+        return othersOnDriver ? List.of() : shared;
+    }
+
+    /** Holders of any of these nodes. */
+    public List<NodeHolder> holdersOf(Collection<String> watchedNodes) {
+        Set<String> wanted = Set.copyOf(watchedNodes);
+        return holders.stream().filter(h -> wanted.contains(h.node())).toList();
+    }
+
+    /** Every node that pins the GPU while it is on its host drivers. */
+    public List<String> hostNodes(PciDevice gpu) {
+        List<String> all = new ArrayList<>();
+        functionsOf(gpu).forEach(fn -> all.addAll(nodesOf(fn.address())));
+        all.addAll(driverWideNodes(gpu));
+        return all;
+    }
+
+    /** Devices other than these functions that are bound to a driver provided by the module. */
+    public List<PciDevice> otherUsersOfDriver(String driver, Collection<PciAddress> functions) {
+        return devices.values().stream()
+                .filter(d -> d.driver().equals(driver) && !functions.contains(d.address()))
+                .toList();
+    }
+}

@@ -1,0 +1,232 @@
+package org.gpupass.core;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.gpupass.core.Step.AwaitDriver;
+import org.gpupass.core.Step.AwaitNoHolders;
+import org.gpupass.core.Step.AwaitNode;
+import org.gpupass.core.Step.EnsureDriver;
+import org.gpupass.core.Step.LoadModule;
+import org.gpupass.core.Step.Probe;
+import org.gpupass.core.Step.SetOverride;
+import org.gpupass.core.Step.StartUnit;
+import org.gpupass.core.Step.StopUnit;
+import org.gpupass.core.Step.Unbind;
+import org.gpupass.core.Step.UnloadModule;
+import org.gpupass.host.NodeHolder;
+
+/**
+ * Turns (host snapshot, config, request) into the ordered steps of a transition. Pure: no I/O, so
+ * every plan can be checked without hardware. The orders are documented in docs/transitions.md.
+ */
+public final class Planner {
+    private static final String VFIO = GpuAssessor.VFIO_DRIVER;
+
+    private Planner() {
+    }
+
+    /**
+     * Claim: refuse on any blocker; stop units and (if only it holds the GPU) the display manager;
+     * load vfio-pci; per function driver_override=vfio-pci and unbind; unload host modules if
+     * configured; probe; verify every function on vfio-pci and /dev/vfio/N; start the display
+     * manager again if another GPU stays on the host.
+     */
+    public static Plan claim(HostSnapshot snap, PciDevice gpu, Config config) throws GpuPassException {
+        List<Blocker> blockers = GpuAssessor.claimBlockers(snap, gpu, config);
+        if (!blockers.isEmpty()) {
+            ErrorKind kind = blockers.get(0).kind();
+            String why = blockers.stream().filter(b -> b.kind() == kind).map(Blocker::sentence)
+                    .collect(Collectors.joining("; "));
+            throw new GpuPassException(kind, "cannot claim " + gpu.address() + ": " + why);
+        }
+        List<PciDevice> functions = snap.functionsOf(gpu);
+        List<Step> steps = new ArrayList<>();
+        List<String> unitsToRestore = new ArrayList<>();
+        for (String unit : config.stopUnits()) {
+            if (snap.unitActive(unit)) {
+                steps.add(new StopUnit(unit));
+                unitsToRestore.add(unit);
+            }
+        }
+        Optional<GpuAssessor.DisplayManagerStop> displayManager = GpuAssessor.displayManagerToStop(snap, gpu, config);
+        displayManager.ifPresent(dm -> {
+            dm.managers().forEach(u -> steps.add(new StopUnit(u)));
+            dm.sessions().forEach(u -> steps.add(new StopUnit(u)));
+            steps.add(new AwaitNoHolders(snap.hostNodes(gpu)));
+        });
+        if (!snap.moduleLoaded(VFIO)) {
+            steps.add(new LoadModule(VFIO));
+        }
+        for (PciDevice fn : functions) {
+            if (!fn.driverOverride().equals(VFIO)) {
+                steps.add(new SetOverride(fn.address(), VFIO));
+            }
+            if (fn.hasDriver() && !fn.driver().equals(VFIO)) {
+                steps.add(new Unbind(fn.address(), fn.driver()));
+            }
+        }
+        List<String> unloaded = config.unloadHostModules() ? hostModulesToUnload(snap, gpu, functions, config) : List.of();
+        unloaded.forEach(m -> steps.add(new UnloadModule(m)));
+        steps.addAll(attachToVfio(functions, gpu.iommuGroup()));
+        displayManager.ifPresent(dm -> {
+            if (anotherGpuOnHost(snap, gpu)) {
+                dm.managers().forEach(u -> steps.add(new StartUnit(u)));
+            } else {
+                unitsToRestore.addAll(dm.managers());
+            }
+        });
+        return new Plan(steps, unitsToRestore, unloaded);
+    }
+
+    /**
+     * Release: refuse while a process (the VM) holds /dev/vfio/N; per function clear the override
+     * and unbind from vfio-pci; load the modules the claim unloaded; probe and make sure each
+     * function is back on its recorded host driver; start the units the claim stopped.
+     */
+    public static Plan release(HostSnapshot snap, PciDevice gpu, ClaimRecord claim) throws GpuPassException {
+        List<NodeHolder> vm = GpuAssessor.vfioHolders(snap, gpu);
+        if (!vm.isEmpty()) {
+            throw new GpuPassException(ErrorKind.IN_USE, "cannot release " + gpu.address() + " while a VM uses it: "
+                    + vm.stream().map(NodeHolder::describe).collect(Collectors.joining("; ")));
+        }
+        List<String> reload = new ArrayList<>(claim.unloadedModules());
+        Collections.reverse(reload);
+        List<Step> steps = new ArrayList<>(moveToHost(snap, snap.functionsOf(gpu), claim.hostDrivers(), reload));
+        claim.unitsToRestore().forEach(u -> steps.add(new StartUnit(u)));
+        return new Plan(steps, List.of(), List.of());
+    }
+
+    /**
+     * Rollback of a claim that failed after {@code done}: back to the drivers it started from,
+     * modules it unloaded loaded again, units it stopped started again.
+     */
+    public static List<Step> rollbackClaim(HostSnapshot now, List<PciAddress> functions,
+                                           Map<PciAddress, String> origin, List<Step> done) {
+        List<String> reload = new ArrayList<>();
+        List<String> restart = new ArrayList<>();
+        for (Step step : done) {
+            if (step instanceof UnloadModule u) {
+                reload.add(0, u.module());
+            } else if (step instanceof StopUnit s && restartable(s.unit())) {
+                restart.add(0, s.unit());
+            } else if (step instanceof StartUnit s) {
+                restart.remove(s.unit());
+            }
+        }
+        List<Step> steps = new ArrayList<>(moveToHost(now, present(now, functions), origin, reload));
+        restart.forEach(u -> steps.add(new StartUnit(u)));
+        return steps;
+    }
+
+    /** Rollback of a release: every function back on vfio-pci. */
+    public static List<Step> rollbackRelease(HostSnapshot now, List<PciAddress> functions, int group) {
+        List<PciDevice> present = present(now, functions);
+        List<Step> steps = new ArrayList<>();
+        if (!now.moduleLoaded(VFIO)) {
+            steps.add(new LoadModule(VFIO));
+        }
+        for (PciDevice fn : present) {
+            if (!fn.driverOverride().equals(VFIO)) {
+                steps.add(new SetOverride(fn.address(), VFIO));
+            }
+            if (fn.hasDriver() && !fn.driver().equals(VFIO)) {
+                steps.add(new Unbind(fn.address(), fn.driver()));
+            }
+        }
+        steps.addAll(attachToVfio(present, group));
+        return steps;
+    }
+
+    /**
+     * Moves functions from wherever they are to host drivers: clear overrides, unbind what is on
+     * another driver, load modules, probe, then bind explicitly where a driver is recorded.
+     * A function with no recorded driver is only probed.
+     */
+    static List<Step> moveToHost(HostSnapshot snap, List<PciDevice> functions, Map<PciAddress, String> target,
+                                 List<String> modulesToLoad) {
+        List<Step> steps = new ArrayList<>();
+        for (PciDevice fn : functions) {
+            String wanted = target.get(fn.address());
+            if (!fn.driverOverride().isEmpty()) {
+                steps.add(new SetOverride(fn.address(), ""));
+            }
+            if (fn.hasDriver() && !fn.driver().equals(wanted)) {
+                steps.add(new Unbind(fn.address(), fn.driver()));
+            }
+        }
+        for (String module : modulesToLoad) {
+            if (!snap.moduleLoaded(module)) {
+                steps.add(new LoadModule(module));
+            }
+        }
+        for (PciDevice fn : functions) {
+            String wanted = target.get(fn.address());
+            if (wanted != null && fn.driver().equals(wanted)) {
+                continue;
+            }
+            steps.add(new Probe(fn.address()));
+            if (wanted != null && !wanted.isEmpty()) {
+                steps.add(new EnsureDriver(fn.address(), wanted));
+            }
+        }
+        return steps;
+    }
+
+    private static List<Step> attachToVfio(List<PciDevice> functions, int group) {
+        List<Step> steps = new ArrayList<>();
+        for (PciDevice fn : functions) {
+            if (!fn.driver().equals(VFIO)) {
+                steps.add(new Probe(fn.address()));
+            }
+        }
+        functions.forEach(fn -> steps.add(new AwaitDriver(fn.address(), VFIO)));
+        steps.add(new AwaitNode(HostSnapshot.vfioGroupNode(group)));
+        return steps;
+    }
+
+    /**
+     * The host driver's modules, in unload order, when nothing but this GPU uses them: no other
+     * device on the driver, and no loaded module outside the list depending on one in it.
+     */
+    static List<String> hostModulesToUnload(HostSnapshot snap, PciDevice gpu, List<PciDevice> functions,
+                                            Config config) {
+        String driver = gpu.driver();
+        if (driver.isEmpty() || driver.equals(VFIO)) {
+            return List.of();
+        }
+        List<PciAddress> ours = functions.stream().map(PciDevice::address).toList();
+        if (!snap.otherUsersOfDriver(driver, ours).isEmpty()) {
+            return List.of();
+        }
+        List<String> configured = config.modulesFor(driver);
+        List<String> modules = configured.isEmpty() ? snap.moduleOfDriver(driver).map(List::of).orElse(List.of())
+                : configured;
+        List<String> loaded = modules.stream().map(m -> m.replace('-', '_')).filter(snap::moduleLoaded).toList();
+        Set<String> set = Set.copyOf(loaded);
+        for (String m : loaded) {
+            if (!set.containsAll(snap.modules().get(m).usedBy())) {
+                return List.of();
+            }
+        }
+        return loaded;
+    }
+
+    private static boolean anotherGpuOnHost(HostSnapshot snap, PciDevice gpu) {
+        return snap.devices().stream().anyMatch(d -> d.isGpu() && !d.address().sameSlot(gpu.address())
+                && d.hasDriver() && !d.driver().equals(VFIO));
+    }
+
+    /** A session scope ends when stopped; it cannot be started again. */
+    static boolean restartable(String unit) {
+        return !unit.endsWith(".scope");
+    }
+
+    private static List<PciDevice> present(HostSnapshot snap, List<PciAddress> functions) {
+        return functions.stream().map(snap::device).flatMap(Optional::stream).toList();
+    }
+}

@@ -1,0 +1,246 @@
+package org.gpupass.core;
+
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The state directory: {@code claims/<gpu>.claim} per claim, {@code intent} while a transition
+ * runs, {@code stuck/<gpu>} for GPUs fenced after a hung write, and {@code transition.lock}.
+ * A file that cannot be read back is moved aside ({@code *.corrupt-<seconds>}) with a log line,
+ * and the state is rebuilt from sysfs; it never stops the daemon.
+ */
+public final class StateStore {
+    private static final Logger LOG = LoggerFactory.getLogger(StateStore.class);
+    private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_.@:\\\\-]+");
+    private static final String FORMAT = "1";
+
+    private final Path dir;
+    private final Path claims;
+    private final Path stuck;
+
+    public StateStore(Path dir) throws IOException {
+        this.dir = dir;
+        this.claims = dir.resolve("claims");
+        this.stuck = dir.resolve("stuck");
+        Files.createDirectories(claims);
+        Files.createDirectories(stuck);
+    }
+
+    public Path lockFile() {
+        return dir.resolve("transition.lock");
+    }
+
+    public Map<PciAddress, ClaimRecord> loadClaims() throws IOException {
+        Map<PciAddress, ClaimRecord> result = new TreeMap<>();
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(claims, "*.claim")) {
+            for (Path file : files) {
+                try {
+                    ClaimRecord claim = decodeClaim(KeyValueFile.read(file));
+                    if (!file.getFileName().toString().equals(fileName(claim.gpu()))) {
+                        throw new IOException("names " + claim.gpu() + " but is named " + file.getFileName());
+                    }
+                    result.put(claim.gpu(), claim);
+                } catch (IOException | RuntimeException e) {
+                    moveAside(file, e);
+                }
+            }
+        }
+        return result;
+    }
+
+    public void saveClaim(ClaimRecord claim) throws IOException {
+        Map<String, String> v = new LinkedHashMap<>();
+        v.put("format", FORMAT);
+        v.put("gpu", claim.gpu().toString());
+        v.put("holder", claim.holder());
+        v.put("since", Long.toString(claim.sinceMicros()));
+        putDrivers(v, claim.hostDrivers());
+        v.put("units_to_restore", KeyValueFile.list(claim.unitsToRestore()));
+        v.put("unloaded_modules", KeyValueFile.list(claim.unloadedModules()));
+        KeyValueFile.writeAtomically(claims.resolve(fileName(claim.gpu())), v);
+    }
+
+    public void deleteClaim(PciAddress gpu) throws IOException {
+        KeyValueFile.deleteDurably(claims.resolve(fileName(gpu)));
+    }
+
+    public Optional<Intent> loadIntent() {
+        Path file = dir.resolve("intent");
+        try {
+            return Optional.of(decodeIntent(KeyValueFile.read(file)));
+        } catch (NoSuchFileException e) {
+            return Optional.empty();
+        } catch (IOException | RuntimeException e) {
+            moveAside(file, e);
+            return Optional.empty();
+        }
+    }
+
+    public void writeIntent(Intent intent) throws IOException {
+        Map<String, String> v = new LinkedHashMap<>();
+        v.put("format", FORMAT);
+        v.put("operation", intent.operation());
+        v.put("gpu", intent.gpu().toString());
+        v.put("holder", intent.holder());
+        v.put("functions", KeyValueFile.list(intent.functions()));
+        putDrivers(v, intent.drivers());
+        v.put("units_stopped", KeyValueFile.list(intent.unitsStopped()));
+        v.put("units_to_restore", KeyValueFile.list(intent.unitsToRestore()));
+        v.put("modules", KeyValueFile.list(intent.modules()));
+        v.put("started", Long.toString(intent.startedMicros()));
+        KeyValueFile.writeAtomically(dir.resolve("intent"), v);
+    }
+
+    public void clearIntent() throws IOException {
+        KeyValueFile.deleteDurably(dir.resolve("intent"));
+    }
+
+    /** Fences a GPU whose kernel write hung; survives restarts until sysfs shows it settled. */
+    public void markStuck(PciAddress gpu, String what) throws IOException {
+        KeyValueFile.writeAtomically(stuck.resolve(gpu.nodedevName()), Map.of("write", what.replace('\n', ' ')));
+    }
+
+    public List<PciAddress> stuckGpus() throws IOException {
+        List<PciAddress> result = new ArrayList<>();
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(stuck)) {
+            for (Path f : files) {
+                PciAddress a = fromNodedev(f.getFileName().toString());
+                if (a != null) {
+                    result.add(a);
+                }
+            }
+        }
+        return result;
+    }
+
+    public void clearStuck(PciAddress gpu) throws IOException {
+        KeyValueFile.deleteDurably(stuck.resolve(gpu.nodedevName()));
+    }
+
+    private static String fileName(PciAddress gpu) {
+        return gpu.nodedevName() + ".claim";
+    }
+
+    private static PciAddress fromNodedev(String name) {
+        String[] p = name.split("_");
+        return p.length == 5 && p[0].equals("pci") ? PciAddress.tryParse(p[1] + ":" + p[2] + ":" + p[3] + "." + p[4])
+                : null;
+    }
+
+    private void moveAside(Path file, Exception why) {
+        Path aside = file.resolveSibling(file.getFileName() + ".corrupt-" + System.currentTimeMillis() / 1000);
+        try {
+            Files.move(file, aside);
+            LOG.warn("state file {} is unreadable ({}); moved to {}, state is rebuilt from sysfs", file,
+                    why.getMessage(), aside.getFileName());
+        } catch (IOException e) {
+            LOG.warn("state file {} is unreadable ({}) and could not be moved aside: {}", file, why.getMessage(),
+                    e.getMessage());
+        }
+    }
+
+    private static void putDrivers(Map<String, String> v, Map<PciAddress, String> drivers) {
+        new TreeMap<>(drivers).forEach((fn, drv) -> v.put("driver." + fn, drv));
+    }
+
+    private static ClaimRecord decodeClaim(Map<String, String> v) throws IOException {
+        checkFormat(v);
+        return new ClaimRecord(address(v, "gpu"), holder(v), number(v, "since"), drivers(v),
+                names(v, "units_to_restore"), names(v, "unloaded_modules"));
+    }
+
+    private static Intent decodeIntent(Map<String, String> v) throws IOException {
+        checkFormat(v);
+        String op = required(v, "operation");
+        if (!op.equals(Intent.CLAIM) && !op.equals(Intent.RELEASE)) {
+            throw new IOException("unknown operation " + op);
+        }
+        List<PciAddress> functions = new ArrayList<>();
+        for (String f : KeyValueFile.splitList(required(v, "functions"))) {
+            functions.add(parseAddress(f));
+        }
+        if (functions.isEmpty()) {
+            throw new IOException("no functions");
+        }
+        return new Intent(op, address(v, "gpu"), holder(v), functions, drivers(v), names(v, "units_stopped"),
+                names(v, "units_to_restore"), names(v, "modules"), number(v, "started"));
+    }
+
+    private static void checkFormat(Map<String, String> v) throws IOException {
+        if (!FORMAT.equals(v.get("format"))) {
+            throw new IOException("unknown format " + v.get("format"));
+        }
+    }
+
+    private static String required(Map<String, String> v, String key) throws IOException {
+        String value = v.get(key);
+        if (value == null) {
+            throw new IOException("missing " + key);
+        }
+        return value;
+    }
+
+    private static PciAddress address(Map<String, String> v, String key) throws IOException {
+        return parseAddress(required(v, key));
+    }
+
+    private static PciAddress parseAddress(String text) throws IOException {
+        PciAddress a = PciAddress.tryParse(text);
+        if (a == null) {
+            throw new IOException("bad address " + Printable.clip(text));
+        }
+        return a;
+    }
+
+    private static String holder(Map<String, String> v) throws IOException {
+        String h = required(v, "holder");
+        if (!h.isEmpty() && !Holders.valid(h)) {
+            throw new IOException("bad holder");
+        }
+        return h;
+    }
+
+    private static long number(Map<String, String> v, String key) throws IOException {
+        try {
+            return Long.parseLong(required(v, key));
+        } catch (NumberFormatException e) {
+            throw new IOException("bad " + key);
+        }
+    }
+
+    private static Map<PciAddress, String> drivers(Map<String, String> v) throws IOException {
+        Map<PciAddress, String> drivers = new TreeMap<>();
+        for (Map.Entry<String, String> e : v.entrySet()) {
+            if (e.getKey().startsWith("driver.")) {
+                String drv = e.getValue();
+                if (!NAME.matcher(drv).matches()) {
+                    throw new IOException("bad driver name for " + e.getKey());
+                }
+                drivers.put(parseAddress(e.getKey().substring("driver.".length())), drv);
+            }
+        }
+        return drivers;
+    }
+
+    private static List<String> names(Map<String, String> v, String key) throws IOException {
+        List<String> items = KeyValueFile.splitList(required(v, key));
+        for (String item : items) {
+            if (!NAME.matcher(item).matches()) {
+                throw new IOException("bad name in " + key);
+            }
+        }
+        return items;
+    }
+}
