@@ -1,11 +1,11 @@
 package org.gpupass.host;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
+import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -130,38 +130,37 @@ public final class PciIds {
         for (int k : wanted) {
             vendors.add(k >>> 16);
         }
-        try (BufferedReader in = new BufferedReader(
-                new InputStreamReader(Files.newInputStream(file), StandardCharsets.UTF_8), 1 << 16)) {
-            String line;
-            String vendorShort = null; // non-null while inside a wanted vendor's block
-            int vendorId = -1;
-            while ((line = in.readLine()) != null) {
-                if (line.isEmpty() || line.charAt(0) == '#') {
-                    continue;
-                }
-                char c0 = line.charAt(0);
-                if (c0 != '\t') {
-                    if (line.startsWith("C ")) {
-                        break; // the device class section: no more vendors
-                    }
-                    vendorShort = null;
-                    int id = parseId(line, 0);
-                    if (id >= 0 && vendors.contains(id)) {
-                        vendorId = id;
-                        vendorShort = shortVendor(line.substring(4));
-                    } else if (found.size() == wanted.size()) {
+        // Byte-level scan: only the lines that match are decoded (names are UTF-8).
+        try (InputStream in = Files.newInputStream(file)) {
+            Scan state = new Scan(wanted, vendors, found);
+            byte[] buf = new byte[1 << 16];
+            int len = 0;
+            int pos = 0;
+            while (true) {
+                int nl = indexOfNewline(buf, pos, len);
+                if (nl >= 0) {
+                    if (!state.line(buf, pos, nl)) {
                         break;
                     }
-                } else if (vendorShort != null && line.length() > 1 && line.charAt(1) != '\t') {
-                    int id = parseId(line, 1);
-                    if (id >= 0) {
-                        int k = key(vendorId, id);
-                        if (wanted.contains(k)) {
-                            String device = line.substring(5).strip();
-                            found.put(k, vendorShort.isEmpty() ? device : vendorShort + " " + device);
-                        }
-                    }
+                    pos = nl + 1;
+                    continue;
                 }
+                if (pos > 0) {
+                    System.arraycopy(buf, pos, buf, 0, len - pos);
+                    len -= pos;
+                    pos = 0;
+                }
+                if (len == buf.length) {
+                    buf = Arrays.copyOf(buf, buf.length * 2); // a line longer than the buffer
+                }
+                int n = in.read(buf, len, buf.length - len);
+                if (n < 0) {
+                    if (len > 0) {
+                        state.line(buf, 0, len);
+                    }
+                    break;
+                }
+                len += n;
             }
         } catch (IOException | RuntimeException e) {
             LOG.warn("cannot read PCI name database {}: {}", file, e.toString());
@@ -169,14 +168,76 @@ public final class PciIds {
         return found;
     }
 
-    /** Four hex digits at {@code at} followed by whitespace, or -1. */
-    private static int parseId(String line, int at) {
-        if (line.length() < at + 5 || !Character.isWhitespace(line.charAt(at + 4))) {
+    private static int indexOfNewline(byte[] buf, int from, int to) {
+        for (int i = from; i < to; i++) {
+            if (buf[i] == '\n') {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    /** The state of one pass: which vendor block we are in. */
+    private static final class Scan {
+        private final Set<Integer> wanted;
+        private final Set<Integer> vendors;
+        private final Map<Integer, String> found;
+        private String vendorShort; // non-null while inside a wanted vendor's block
+        private int vendorId = -1;
+
+        Scan(Set<Integer> wanted, Set<Integer> vendors, Map<Integer, String> found) {
+            this.wanted = wanted;
+            this.vendors = vendors;
+            this.found = found;
+        }
+
+        /** Handles buf[from, to) (no newline); false when the pass can stop. */
+        boolean line(byte[] buf, int from, int to) {
+            if (to > from && buf[to - 1] == '\r') {
+                to--;
+            }
+            if (to == from || buf[from] == '#') {
+                return true;
+            }
+            if (buf[from] != '\t') {
+                if (buf[from] == 'C' && to > from + 1 && buf[from + 1] == ' ') {
+                    return false; // the device class section: no more vendors
+                }
+                vendorShort = null;
+                if (found.size() == wanted.size()) {
+                    return false;
+                }
+                int id = parseId(buf, from, to);
+                if (id >= 0 && vendors.contains(id)) {
+                    vendorId = id;
+                    vendorShort = shortVendor(text(buf, from + 4, to));
+                }
+            } else if (vendorShort != null && to > from + 1 && buf[from + 1] != '\t') {
+                int id = parseId(buf, from + 1, to);
+                if (id >= 0) {
+                    int k = key(vendorId, id);
+                    if (wanted.contains(k)) {
+                        String device = text(buf, from + 5, to).strip();
+                        found.put(k, vendorShort.isEmpty() ? device : vendorShort + " " + device);
+                    }
+                }
+            }
+            return true;
+        }
+    }
+
+    private static String text(byte[] buf, int from, int to) {
+        return new String(buf, from, to - from, StandardCharsets.UTF_8);
+    }
+
+    /** Four hex digits at {@code at} followed by a space or tab, or -1. */
+    private static int parseId(byte[] buf, int at, int to) {
+        if (to < at + 5 || (buf[at + 4] != ' ' && buf[at + 4] != '\t')) {
             return -1;
         }
         int v = 0;
         for (int i = at; i < at + 4; i++) {
-            int d = Character.digit(line.charAt(i), 16);
+            int d = Character.digit(buf[i], 16);
             if (d < 0) {
                 return -1;
             }
@@ -184,4 +245,5 @@ public final class PciIds {
         }
         return v;
     }
+
 }

@@ -117,10 +117,11 @@ public final class SysfsHost implements Host {
             return null;
         }
         PciAddress address = PciAddress.tryParse(name);
+        // each read stops at the first bad value, so a skipped device gives one WARN line
         Integer vendor = readHex(dir.resolve("vendor"), 0xffff);
-        Integer device = readHex(dir.resolve("device"), 0xffff);
-        Integer classCode = readHex(dir.resolve("class"), 0xffffff);
-        if (address == null || vendor == null || device == null || classCode == null) {
+        Integer device = vendor == null ? null : readHex(dir.resolve("device"), 0xffff);
+        Integer classCode = device == null ? null : readHex(dir.resolve("class"), 0xffffff);
+        if (address == null || classCode == null) {
             return null; // readHex logged the path
         }
         String driver = linkName(dir.resolve("driver"));
