@@ -72,6 +72,9 @@ public final class BusService implements AutoCloseable {
                 .withDisconnectCallback(new IDisconnectCallback() {
                     @Override
                     public void disconnectOnError(IOException e) {
+                        if (end.get() != null) {
+                            return;
+                        }
                         LOG.error("Lost the bus: {}", e == null ? "connection closed" : e.getMessage());
                         finish(End.BUS_LOST);
                     }
@@ -84,7 +87,7 @@ public final class BusService implements AutoCloseable {
         service.addListener(publisher);
         publisher.syncExports();
         connection.addSigHandler(DBus.NameLost.class, signal -> {
-            if (BusNames.BUS_NAME.equals(signal.name)) {
+            if (BusNames.BUS_NAME.equals(signal.name) && end.get() == null) {
                 LOG.error("Lost the name {} on the bus", BusNames.BUS_NAME);
                 finish(End.BUS_LOST);
             }
