@@ -1,0 +1,13 @@
+package org.freedesktop.DBus.Error;
+
+import org.freedesktop.dbus.exceptions.DBusExecutionException;
+
+/**
+ * Sent as the standard {@code org.freedesktop.DBus.Error.Failed}: dbus-java names an error reply after
+ * the exception's class, and its own {@code org.freedesktop.dbus.errors} classes carry the wrong case.
+ */
+public final class Failed extends DBusExecutionException {
+    public Failed(String message) {
+        super(message);
+    }
+}

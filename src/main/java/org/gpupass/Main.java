@@ -1,0 +1,84 @@
+package org.gpupass;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import org.gpupass.bus.BusService;
+import org.gpupass.bus.SdNotify;
+import org.gpupass.core.Config;
+import org.gpupass.core.GpuManager;
+import org.gpupass.host.Host;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import sun.misc.Signal;
+
+/** gpupassd: the core on the bus, until SIGTERM (exit 0) or the bus goes away (exit 1). */
+public final class Main {
+    private Main() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        DaemonOptions options;
+        try {
+            options = DaemonOptions.parse(args);
+        } catch (DaemonOptions.UsageException e) {
+            System.err.println("gpupassd: " + e.getMessage() + "\n\n" + DaemonOptions.USAGE);
+            System.exit(2);
+            return;
+        }
+        if (options.help() || options.version()) {
+            System.out.print(options.help() ? DaemonOptions.USAGE : "gpupassd " + version() + "\n");
+            return;
+        }
+        Logger log = LoggerFactory.getLogger(Main.class);
+        Config config;
+        try {
+            config = Config.load(options.config());
+        } catch (Exception e) {
+            System.err.println("gpupassd: bad configuration: " + e.getMessage());
+            System.exit(78); // EX_CONFIG; systemd shows it as "exit-code"
+            return;
+        }
+        boolean simulated = options.simulate() != null;
+        int code;
+        Path stateDir = null;
+        try {
+            Host host = simulated ? Hosts.simulated(options.simulate()) : Hosts.real(options.sysfsRoot());
+            stateDir = options.stateDir() != null ? options.stateDir()
+                    : simulated ? Hosts.simulatedStateDir() : Path.of("/var/lib/gpupassd");
+            code = serve(options, host, config, stateDir, log);
+        } catch (Exception e) {
+            log.error("Cannot start: {}", e.getMessage(), log.isDebugEnabled() ? e : null);
+            code = 1;
+        } finally {
+            if (simulated && options.stateDir() == null && stateDir != null) {
+                try (var files = Files.walk(stateDir)) {
+                    files.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+                }
+            }
+        }
+        System.exit(code);
+    }
+
+    /** Runs until told to stop (0) or the bus is lost (1). */
+    private static int serve(DaemonOptions options, Host host, Config config, Path stateDir, Logger log)
+            throws Exception {
+        try (GpuManager core = GpuManager.open(host, config, stateDir, version());
+             BusService bus = BusService.start(core, options.bus(), SdNotify.fromEnvironment())) {
+            Signal.handle(new Signal("TERM"), s -> bus.finish(BusService.End.STOPPED));
+            Signal.handle(new Signal("INT"), s -> bus.finish(BusService.End.STOPPED));
+            log.info("gpupassd {} serving {} on {} (state in {})", version(), options.simulate() != null
+                    ? "the simulated host " + (options.simulate().isEmpty() ? "dual-gpu" : options.simulate())
+                    : "sysfs under " + options.sysfsRoot(),
+                    options.bus() == null ? "the system bus" : options.bus(), stateDir);
+            BusService.End end = bus.awaitEnd();
+            log.info(end == BusService.End.STOPPED ? "Stopping" : "Exiting so that systemd restarts the daemon");
+            return end == BusService.End.STOPPED ? 0 : 1;
+        }
+    }
+
+    static String version() {
+        String v = Main.class.getPackage().getImplementationVersion();
+        return v == null ? "dev" : v;
+    }
+}

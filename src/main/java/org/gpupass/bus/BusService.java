@@ -1,0 +1,168 @@
+package org.gpupass.bus;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.freedesktop.dbus.connections.IDisconnectCallback;
+import org.freedesktop.dbus.connections.impl.DBusConnection;
+import org.freedesktop.dbus.connections.impl.DBusConnectionBuilder;
+import org.freedesktop.dbus.exceptions.DBusException;
+import org.freedesktop.dbus.interfaces.DBus;
+import org.gpupass.core.GpuService;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The daemon on the bus: exports the manager and one object per GPU, then owns {@code org.gpupass1},
+ * keeps systemd told (READY, STATUS, WATCHDOG, STOPPING) and ends when asked to or when the bus goes away.
+ */
+public final class BusService implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(BusService.class);
+    /** Threads for incoming method calls: Claim-like calls may hold {@link #SLOW_CALLS} of them. */
+    static final int METHOD_THREADS = 24;
+    static final int SLOW_CALLS = 16;
+
+    /** Why {@link #awaitEnd()} returned. */
+    public enum End {
+        /** SIGTERM or close(): exit 0. */
+        STOPPED,
+        /** The bus connection or the name was lost: exit non-zero so systemd restarts the daemon. */
+        BUS_LOST
+    }
+
+    private final GpuService service;
+    private final SdNotify notify;
+    private final CountDownLatch ended = new CountDownLatch(1);
+    private final AtomicReference<End> end = new AtomicReference<>();
+    private final ScheduledExecutorService watchdog = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "watchdog");
+        t.setDaemon(true);
+        return t;
+    });
+    private DBusConnection connection;
+    private BusPublisher publisher;
+    private volatile String lastStatus = "";
+
+    private BusService(GpuService service, SdNotify notify) {
+        this.service = service;
+        this.notify = notify;
+    }
+
+    /**
+     * Connects to {@code address} (null: the system bus), exports the objects, requests the name and tells
+     * systemd READY=1.
+     */
+    public static BusService start(GpuService service, String address, SdNotify notify) throws DBusException {
+        BusService bus = new BusService(service, notify);
+        bus.connect(address);
+        return bus;
+    }
+
+    private void connect(String address) throws DBusException {
+        DBusConnectionBuilder builder = address == null ? DBusConnectionBuilder.forSystemBus()
+                : DBusConnectionBuilder.forAddress(address);
+        connection = builder.withShared(false)
+                .receivingThreadConfig().withMethodCallThreadCount(METHOD_THREADS).withSignalThreadCount(1)
+                .connectionConfig()
+                .withDisconnectCallback(new IDisconnectCallback() {
+                    @Override
+                    public void disconnectOnError(IOException e) {
+                        if (end.get() != null) {
+                            return;
+                        }
+                        LOG.error("Lost the bus: {}", e == null ? "connection closed" : e.getMessage());
+                        finish(End.BUS_LOST);
+                    }
+                })
+                .build();
+        Mutations mutations = new Mutations(new Authorizer(connection, ownUid()), new CallGate(SLOW_CALLS));
+        connection.exportObject(BusNames.MANAGER_PATH, new ManagerObject(service, mutations));
+        publisher = new BusPublisher(connection, service, mutations, this::updateStatus);
+        publisher.syncExports();
+        service.addListener(publisher);
+        publisher.syncExports();
+        connection.addSigHandler(DBus.NameLost.class, signal -> {
+            if (BusNames.BUS_NAME.equals(signal.name) && end.get() == null) {
+                LOG.error("Lost the name {} on the bus", BusNames.BUS_NAME);
+                finish(End.BUS_LOST);
+            }
+        });
+        connection.requestBusName(BusNames.BUS_NAME);
+        LOG.info("On the bus as {} ({}), {} GPU(s)", BusNames.BUS_NAME, connection.getUniqueName(),
+                service.gpus().size());
+        updateStatus();
+        notify.send("READY=1");
+        notify.watchdogInterval().ifPresent(every -> watchdog.scheduleAtFixedRate(this::keepAlive,
+                0, every.toMillis(), TimeUnit.MILLISECONDS));
+    }
+
+    /** The unique name on the bus, e.g. {@code :1.42}. */
+    public String uniqueName() {
+        return connection.getUniqueName();
+    }
+
+    /** Blocks until the daemon is told to stop or loses the bus. */
+    public End awaitEnd() throws InterruptedException {
+        ended.await();
+        return end.get();
+    }
+
+    /** Makes {@link #awaitEnd()} return; the first reason given wins. */
+    public void finish(End reason) {
+        end.compareAndSet(null, reason);
+        ended.countDown();
+    }
+
+    private void keepAlive() {
+        if (service.healthy()) {
+            notify.send("WATCHDOG=1");
+        } else {
+            LOG.error("The transition executor is not healthy: no watchdog keep-alive");
+        }
+    }
+
+    private void updateStatus() {
+        String line = StatusLine.of(service.gpus());
+        if (!line.equals(lastStatus)) {
+            lastStatus = line;
+            notify.send("STATUS=" + line);
+        }
+    }
+
+    /** Tells systemd STOPPING=1, releases the name and disconnects. */
+    @Override
+    public void close() {
+        finish(End.STOPPED);
+        notify.send("STOPPING=1");
+        watchdog.shutdownNow();
+        if (publisher != null) {
+            try {
+                publisher.flush();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            publisher.close();
+        }
+        if (connection != null) {
+            try {
+                connection.releaseBusName(BusNames.BUS_NAME);
+            } catch (DBusException | RuntimeException e) {
+                LOG.debug("Releasing the name: {}", e.toString());
+            }
+            connection.disconnect();
+        }
+    }
+
+    private static long ownUid() {
+        try {
+            return ((Number) Files.getAttribute(Path.of("/proc/self"), "unix:uid")).longValue();
+        } catch (IOException | UnsupportedOperationException e) {
+            return 0;
+        }
+    }
+}

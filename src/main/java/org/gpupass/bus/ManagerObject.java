@@ -1,0 +1,127 @@
+package org.gpupass.bus;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.freedesktop.DBus.Error.PropertyReadOnly;
+import org.freedesktop.DBus.Error.UnknownInterface;
+import org.freedesktop.DBus.Error.UnknownProperty;
+import org.freedesktop.dbus.DBusPath;
+import org.freedesktop.dbus.interfaces.Properties;
+import org.freedesktop.dbus.types.Variant;
+import org.gpupass.core.GpuService;
+import org.gpupass.core.GpuStatus;
+import org.gpupass.core.Printable;
+import org.gpupass1.Manager;
+
+/** {@code /org/gpupass1}: the manager interface and its properties, over the core. */
+final class ManagerObject implements Manager, Properties {
+    /** The manager's property names, in spec order. */
+    static final List<String> NAMES = List.of("Version", "Gpus", "Transition");
+
+    private final GpuService service;
+    private final Mutations mutations;
+
+    ManagerObject(GpuService service, Mutations mutations) {
+        this.service = service;
+        this.mutations = mutations;
+    }
+
+    @Override
+    public String getObjectPath() {
+        return BusNames.MANAGER_PATH;
+    }
+
+    @Override
+    public DBusPath Claim(String device, String holder) {
+        return mutations.run("claim " + describe(device), () -> path(service.claim(device, holder)));
+    }
+
+    @Override
+    public void Release(String device, String holder) {
+        mutations.run("release " + describe(device), () -> service.release(device, holder));
+    }
+
+    @Override
+    public List<Map<String, Variant<?>>> Status() {
+        return service.gpus().stream().map(GpuProperties::of).toList();
+    }
+
+    @Override
+    public List<DBusPath> ClaimDomain(String domain, String domainXml) {
+        return mutations.run("claim the GPUs of domain " + Printable.clip(domain),
+                () -> paths(service.claimDomain(domain, domainXml)));
+    }
+
+    @Override
+    public List<DBusPath> ReleaseDomain(String domain) {
+        return mutations.run("release the GPUs of domain " + Printable.clip(domain),
+                () -> paths(service.releaseDomain(domain)));
+    }
+
+    /** Every manager property, in spec order. */
+    Map<String, Variant<?>> properties() {
+        Map<String, Variant<?>> all = new LinkedHashMap<>();
+        for (String name : NAMES) {
+            all.put(name, property(name));
+        }
+        return all;
+    }
+
+    Variant<?> property(String name) {
+        return switch (name) {
+            case "Version" -> new Variant<>(service.version());
+            case "Gpus" -> new Variant<>(paths(service.gpus()), "ao");
+            case "Transition" -> new Variant<>(service.transition());
+            default -> null;
+        };
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public <A> A Get(String interfaceName, String propertyName) {
+        requireInterface(interfaceName);
+        Variant<?> value = property(propertyName);
+        if (value == null) {
+            throw new UnknownProperty("No property " + Printable.clip(propertyName) + " on " + BusNames.MANAGER_INTERFACE);
+        }
+        return (A) value;
+    }
+
+    @Override
+    public <A> void Set(String interfaceName, String propertyName, A value) {
+        requireInterface(interfaceName);
+        if (property(propertyName) == null) {
+            throw new UnknownProperty("No property " + Printable.clip(propertyName) + " on " + BusNames.MANAGER_INTERFACE);
+        }
+        throw new PropertyReadOnly("Property " + propertyName + " is read-only");
+    }
+
+    @Override
+    public Map<String, Variant<?>> GetAll(String interfaceName) {
+        if (Standard.isStandard(interfaceName)) {
+            return Map.of();
+        }
+        requireInterface(interfaceName);
+        return properties();
+    }
+
+    private static void requireInterface(String name) {
+        if (!name.isEmpty() && !name.equals(BusNames.MANAGER_INTERFACE)) {
+            throw new UnknownInterface("No interface " + Printable.clip(name) + " with properties on "
+                    + BusNames.MANAGER_PATH);
+        }
+    }
+
+    static DBusPath path(GpuStatus gpu) {
+        return new DBusPath(gpu.objectPath());
+    }
+
+    static List<DBusPath> paths(List<GpuStatus> gpus) {
+        return gpus.stream().map(ManagerObject::path).toList();
+    }
+
+    private static String describe(String device) {
+        return device == null || device.isEmpty() ? "the claimable GPU" : Printable.clip(device);
+    }
+}
