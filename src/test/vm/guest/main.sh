@@ -3,7 +3,9 @@
 # then runs each named scenario (scenarios/NAME.sh) under its own time limit, each writing
 # "PASS NAME" / "FAIL NAME: reason" / "FIG key value" lines to /tmp/results/results, and its own log
 # to /tmp/results/NAME.log. Ends with a DONE line; the init then powers the guest off.
-#   main.sh [jar=PATH] [limit=SECONDS] SCENARIO...
+#   main.sh [jar=PATH] [cds=ARCHIVE] [limit=SECONDS] SCENARIO...
+# cds= names an AppCDS archive of the daemon made on the host (make-cds.sh): a cold JVM start
+# takes minutes under TCG.
 GP_VM=$(cd "$(dirname "$0")/.." && pwd)
 export GP_VM GP_RES=/tmp/results
 export GP_RESULTS=$GP_RES/results
@@ -12,6 +14,7 @@ scen=()
 for a in "$@"; do
     case $a in
         jar=*) export GP_JAR=${a#jar=} ;;
+        cds=*) export GP_CDS=${a#cds=} ;;
         limit=*) limit=${a#limit=} ;;
         *) scen+=("$a") ;;
     esac
@@ -42,6 +45,7 @@ for s in "${scen[@]}"; do
         while read -r p; do kill -KILL "$p" 2>/dev/null; done < /run/gpupass/pids
         : > /run/gpupass/pids
     fi
+    rm -f /run/gpupass/bus.sock
 done
 sync
 echo DONE >> "$GP_RESULTS"

@@ -13,7 +13,10 @@ expect "Gpus lists the boot VGA" contains "$gpus" "$(gpu_path $BOOT)"
 expect "Gpus lists the pair's GPU" contains "$gpus" "$(gpu_path $GPU)"
 expect "Gpus lists exactly two GPUs" contains "$gpus" "ao 2 "
 st=$(mgr Status); log "Status: $st"
-expect "Status has both addresses" sh -c "echo '$st' | grep -q '$BOOT' && echo '$st' | grep -q '$GPU'"
+expect "Status has the boot VGA" contains "$st" "\"Address\" s \"$BOOT\""
+expect "Status has the pair's GPU" contains "$st" "\"Address\" s \"$GPU\""
+expect "Status: the boot VGA not claimable, the pair claimable" contains "$st" '"Claimable" b false'
+expect "Status: the pair's functions" contains "$st" "\"Functions\" as 2 \"$GPU\" \"$AUD\""
 
 # sysfs first, then the daemon must agree with it
 read -r bv < $D/$BOOT/boot_vga; read -r gv < $D/$GPU/boot_vga
