@@ -27,7 +27,7 @@ trap cleanup EXIT
 real_jar=false
 if [ -f target/gpupassd.jar ] && ls target/lib/*.jar >/dev/null 2>&1; then
     tgt=$PROJECT_ROOT/target
-    unzip -l target/gpupassd.jar 2>/dev/null | grep -q 'org/gpupass/Main.class' && real_jar=true
+    case "$(unzip -l target/gpupassd.jar 2>/dev/null)" in *org/gpupass/Main.class*) real_jar=true ;; esac
 else
     [ "${CI:-}" = true ] && not_ok "target/gpupassd.jar exists on CI (mvn package ran)"
     tgt=$work/fake-target
