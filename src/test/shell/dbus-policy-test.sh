@@ -62,7 +62,8 @@ out=$(as_test_user gdbus call --address "$addr" --dest org.gpupass1 --object-pat
 check "$TEST_USER may call Introspectable (gdbus)" contains "$out" "StateChanged"
 
 # a mutating call reaches the daemon (which does its own authorization)
-as_test_user gdbus monitor --address "$addr" --dest org.gpupass1 >"$work/monitor" 2>&1 &
+setpriv --reuid="$TEST_USER" --regid="$(id -g "$TEST_USER")" --init-groups --reset-env -- \
+    gdbus monitor --address "$addr" --dest org.gpupass1 >"$work/monitor" 2>&1 &
 mon=$!; pids+=("$mon")
 for _ in $(seq 1 50); do grep -q "Monitoring signals" "$work/monitor" 2>/dev/null && break; sleep 0.1; done
 sleep 0.3
