@@ -13,8 +13,9 @@ out=$base/target/vm-runs/bench
 scen=(bench-baselines)
 if [ -f "$jar" ] && grep -qa 'org/gpupass/Main.class' "$jar"; then scen=(s3-cycles bench-baselines)
 else echo "vm-bench: no daemon in $jar: baselines only" >&2; fi
+cds=$("$vm/make-cds.sh" "$jar" "$base/target/vm-cache" 2>/dev/null || true)
 t0=$(date +%s)
-"$vm/run-vm.sh" -t 1800 -o "$out" dual "$vm/guest/main.sh" "jar=$jar" limit=1200 "${scen[@]}"
+"$vm/run-vm.sh" -t 1800 -o "$out" dual "$vm/guest/main.sh" "jar=$jar" ${cds:+cds=$cds} limit=1200 "${scen[@]}"
 grep -E '^(PASS|FAIL|SKIP)' "$out/results" || true
 echo
 "$vm/bench-table.sh" "$out/results" | tee "$base/target/vm-runs/bench.txt"

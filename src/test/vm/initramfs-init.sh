@@ -22,6 +22,11 @@ mount -t tmpfs -o mode=1777 tmpfs $r/tmp
 mount -t tmpfs -o mode=755 tmpfs $r/run
 mkdir -p $r/tmp/results
 mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144 results $r/tmp/results || off "cannot mount the results share"
+# The kernel's own module loads (request_module: HDA codec drivers, vfio_iommu_type1, ...) run
+# /sbin/modprobe in init's root, this initramfs: hand them to the host root's modprobe.
+printf '#!/bin/sh\nexec /bin/chroot /newroot /sbin/modprobe "$@"\n' > /bin/modprobe-chroot
+chmod 755 /bin/modprobe-chroot
+echo /bin/modprobe-chroot > /proc/sys/kernel/modprobe
 echo "gp-init: up $(cat /proc/uptime | cut -d' ' -f1)s, running $gp_script"
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8
 chroot $r /bin/sh -c "cd /; exec $gp_script $(echo "$gp_args" | tr , ' ')"

@@ -8,6 +8,7 @@
 # Exit 0 with no output when no archive could be made (the guests then start the JVM cold).
 set -uo pipefail
 jar=${1:?usage: make-cds.sh JAR CACHE_DIR}; cache=${2:?cache dir}
+mkdir -p "$cache"; cache=$(cd "$cache" && pwd); jar=$(cd "$(dirname "$jar")" && pwd)/$(basename "$jar")
 here=$(cd "$(dirname "$0")" && pwd)
 base=$(cd "$here/../../.." && pwd)
 opts=${GP_JAVA_OPTS:--XX:TieredStopAtLevel=1 -XX:CICompilerCount=1 -XX:+UseSerialGC -Xms8m -Xmx64m -XX:-UsePerfData}

@@ -37,7 +37,7 @@ class RealKernelIT {
             .toAbsolutePath().normalize();
     private static final boolean REQUIRED = Boolean.parseBoolean(System.getProperty("gpupass.vm.required", "false"));
     /** A scenario's time limit inside the guest. */
-    private static final int SCENARIO_LIMIT_S = Integer.getInteger("gpupass.vm.scenarioLimit", 420);
+    private static final int SCENARIO_LIMIT_S = Integer.getInteger("gpupass.vm.scenarioLimit", 900);
 
     /** One guest boot: a topology and the scenarios run in it, in order. */
     private record Boot(String topology, int timeoutSeconds, List<String> scenarios) {
@@ -70,7 +70,21 @@ class RealKernelIT {
             }
             Assumptions.abort(msg);
         }
+        cds = makeCdsArchive();
         return BOOTS.stream().map(this::bootNode);
+    }
+
+    /** The AppCDS archive of the daemon made on the host ("" when none could be made). */
+    private static String cds = "";
+
+    private static String makeCdsArchive() throws IOException, InterruptedException {
+        if (!Files.isRegularFile(JAR)) {
+            return "";
+        }
+        Process p = new ProcessBuilder("bash", VM.resolve("make-cds.sh").toString(), JAR.toString(),
+                BASE.resolve("target/vm-cache").toString()).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+        return p.waitFor() == 0 ? out : "";
     }
 
     private DynamicNode bootNode(Boot boot) {
@@ -98,6 +112,9 @@ class RealKernelIT {
         List<String> cmd = new ArrayList<>(List.of("bash", VM.resolve("run-vm.sh").toString(),
                 "-t", Integer.toString(boot.timeoutSeconds()), "-o", run.out.toString(), boot.topology(),
                 VM.resolve("guest/main.sh").toString(), "jar=" + JAR, "limit=" + SCENARIO_LIMIT_S));
+        if (!cds.isEmpty()) {
+            cmd.add("cds=" + cds);
+        }
         cmd.addAll(boot.scenarios());
         Path log = run.out.resolve("launcher.log");
         long t0 = System.nanoTime();
