@@ -9,6 +9,13 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.freedesktop.dbus.DBusPath;
+import org.freedesktop.dbus.matchrules.DBusMatchRule;
+import org.freedesktop.dbus.matchrules.DBusMatchRuleBuilder;
+import org.freedesktop.dbus.types.UInt32;
 import org.freedesktop.dbus.connections.impl.DBusConnection;
 import org.freedesktop.dbus.connections.impl.DBusConnectionBuilder;
 import org.junit.jupiter.api.AfterAll;
@@ -73,6 +80,25 @@ class SystemdUnitsTest {
         units.start("sddm.service");
         assertEquals("active", systemd.activeState.get("sddm.service"));
         assertTrue(systemd.calls.contains("start sddm.service replace"), systemd.calls.toString());
+    }
+
+    /** What travels on the bus must be systemd's names, not the Java ones: a raw match rule sees it. */
+    @Test
+    void jobRemovedTravelsUnderSystemdsInterfaceName() throws Exception {
+        SystemdManager.JobRemoved sig = new SystemdManager.JobRemoved(SystemdManager.OBJECT_PATH, new UInt32(1),
+                new DBusPath("/org/freedesktop/systemd1/job/1"), "x.service", "done");
+        assertEquals("org.freedesktop.systemd1.Manager", sig.getInterface());
+        assertEquals("JobRemoved", sig.getName());
+        assertEquals("uoss", sig.getSig());
+        BlockingQueue<String> seen = new LinkedBlockingQueue<>();
+        DBusMatchRule rule = DBusMatchRuleBuilder.create().withType("signal")
+                .withInterface("org.freedesktop.systemd1.Manager").withMember("JobRemoved").build();
+        try (AutoCloseable h = client.addGenericSigHandler(rule, s -> seen.add(s.getInterface() + "." + s.getName()
+                + " " + s.getPath()))) {
+            units.stop("sddm.service");
+            assertEquals("org.freedesktop.systemd1.Manager.JobRemoved /org/freedesktop/systemd1",
+                    seen.poll(5, TimeUnit.SECONDS));
+        }
     }
 
     @Test
