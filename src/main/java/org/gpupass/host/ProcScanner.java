@@ -54,6 +54,8 @@ final class ProcScanner {
                     out.addAll(List.of(who));
                 }
             }
+        } catch (DirectoryIteratorException e) {
+            throw e.getCause();
         }
         out.sort(Comparator.comparingInt(NodeHolder::pid).thenComparing(NodeHolder::node));
         return out;
