@@ -1,0 +1,205 @@
+package org.gpupass.host;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+import org.gpupass.core.PciAddress;
+import org.gpupass.core.PciDevice;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class SysfsHostDevicesTest {
+    @TempDir
+    Path dir;
+    FakeRoot r;
+    SysfsHost host;
+
+    @BeforeEach
+    void setUp() {
+        r = new FakeRoot(dir);
+        r.pciIds("usr/share/hwdata/pci.ids", PciIdsTest.SAMPLE);
+        host = new SysfsHost(dir, new RecordingUnits());
+    }
+
+    static PciAddress a(String s) {
+        return PciAddress.tryParse(s);
+    }
+
+    private Map<String, PciDevice> byAddress() throws IOException {
+        return host.pciDevices().stream().collect(Collectors.toMap(d -> d.address().toString(), d -> d));
+    }
+
+    /** The dual-GPU desktop: Intel iGPU, a root port, the NVIDIA card and its audio function behind it. */
+    private void dualGpu() {
+        r.gpu("0000:00:02.0", "0x8086", "0xa780", "i915", 2).file("boot_vga", "1\n");
+        r.device("0000:00:01.0").ids("0x8086", "0xa70d", "0x060400").driver("pcieport").group(1)
+                .override("(null)\n");
+        r.deviceBehind("0000:00:01.0", "0000:01:00.0").ids("0x10de", "0x2705", "0x030000").driver("nvidia")
+                .group(1).file("boot_vga", "0\n").override("(null)\n").consumer("0000:01:00.1");
+        r.deviceBehind("0000:00:01.0", "0000:01:00.1").ids("0x10de", "0x22bb", "0x040300")
+                .driver("snd_hda_intel").group(1).override("(null)\n");
+        r.device("0000:00:17.0").ids("0x8086", "0x7a62", "0x010601").driver("ahci").group(5).override("(null)\n");
+    }
+
+    @Test
+    void readsEveryFieldOfTheDualGpuDesktop() throws IOException {
+        dualGpu();
+        PciDevice nv = byAddress().get("0000:01:00.0");
+        assertEquals(new PciDevice(a("0000:01:00.0"), 0x10de, 0x2705, 0x030000,
+                "NVIDIA AD103 [GeForce RTX 4070 Ti SUPER]", "nvidia", "", 1, false, List.of(a("0000:01:00.1"))), nv);
+        PciDevice intel = byAddress().get("0000:00:02.0");
+        assertTrue(intel.bootVga());
+        assertEquals("i915", intel.driver());
+        assertEquals(2, intel.iommuGroup());
+        assertEquals("Intel Raptor Lake-S GT1 [UHD Graphics 770]", intel.name());
+        PciDevice port = byAddress().get("0000:00:01.0");
+        assertTrue(port.isBridge());
+        assertFalse(port.bootVga(), "no boot_vga file: not the boot display");
+        assertNull(port.name(), "8086:a70d is not in the sample database");
+        assertEquals("NVIDIA AD103 High Definition Audio Controller", byAddress().get("0000:01:00.1").name());
+    }
+
+    @Test
+    void sortedByAddressWhateverTheDirectoryOrder() throws IOException {
+        dualGpu();
+        r.device("0001:00:00.0").ids("0x1af4", "0x1050", "0x038000");
+        r.device("0000:00:1f.3").ids("0x8086", "0x7a50", "0x040380");
+        List<String> order = host.pciDevices().stream().map(d -> d.address().toString()).toList();
+        assertEquals(List.of("0000:00:01.0", "0000:00:02.0", "0000:00:17.0", "0000:00:1f.3", "0000:01:00.0",
+                "0000:01:00.1", "0001:00:00.0"), order);
+    }
+
+    @Test
+    void garbageVendorSkipsOnlyThatDevice() throws IOException {
+        dualGpu();
+        r.device("0000:02:00.0").ids("nvidia", "0x2705", "0x030000");
+        r.device("0000:03:00.0").ids("0x10de1", "0x2705", "0x030000"); // wider than 16 bits
+        r.device("0000:04:00.0").ids("0x10de", "", "0x030000");
+        Map<String, PciDevice> devices = byAddress();
+        assertEquals(5, devices.size(), devices.keySet().toString());
+        assertFalse(devices.containsKey("0000:02:00.0"));
+        assertFalse(devices.containsKey("0000:03:00.0"));
+        assertFalse(devices.containsKey("0000:04:00.0"));
+    }
+
+    @Test
+    void missingClassSkipsTheDevice() throws IOException {
+        dualGpu();
+        r.device("0000:05:00.0").file("vendor", "0x10de\n").file("device", "0x2705\n");
+        assertFalse(byAddress().containsKey("0000:05:00.0"));
+        assertEquals(5, host.pciDevices().size());
+    }
+
+    @Test
+    void danglingDeviceLinkAndStrayEntriesAreSkipped() throws IOException {
+        dualGpu();
+        r.link("sys/bus/pci/devices/0000:06:00.0", "../../../devices/pci0000:00/0000:06:00.0");
+        r.mkdirs("sys/bus/pci/devices/not-a-device");
+        r.mkdirs("sys/bus/pci/devices/0000:00:20.0"); // slot 0x20 does not exist
+        assertEquals(List.of("0000:00:01.0", "0000:00:02.0", "0000:00:17.0", "0000:01:00.0", "0000:01:00.1"),
+                host.pciDevices().stream().map(d -> d.address().toString()).toList());
+    }
+
+    @Test
+    void driverOverrideNullSetAndGarbage() throws IOException {
+        r.device("0000:01:00.0").ids("0x10de", "0x2705", "0x030000").override("(null)\n");
+        r.device("0000:01:00.1").ids("0x10de", "0x22bb", "0x040300").override("vfio-pci\n");
+        r.device("0000:02:00.0").ids("0x10de", "0x2705", "0x030000").override("../../evil\n");
+        r.device("0000:03:00.0").ids("0x10de", "0x2705", "0x030000"); // old kernel: no driver_override
+        Map<String, PciDevice> d = byAddress();
+        assertEquals("", d.get("0000:01:00.0").driverOverride());
+        assertEquals("vfio-pci", d.get("0000:01:00.1").driverOverride());
+        assertEquals("", d.get("0000:02:00.0").driverOverride());
+        assertEquals("", d.get("0000:03:00.0").driverOverride());
+    }
+
+    @Test
+    void iommuGroupAbsentOrMalformedIsMinusOne() throws IOException {
+        r.device("0000:01:00.0").ids("0x10de", "0x2705", "0x030000");
+        r.device("0000:02:00.0").ids("0x10de", "0x2705", "0x030000");
+        FakeRoot.linkAbs(r.path("sys/devices/pci0000:00/0000:02:00.0/iommu_group"), "../../../kernel/iommu_groups/x7");
+        r.device("0000:03:00.0").ids("0x10de", "0x2705", "0x030000").file("iommu_group", "12\n"); // not a link
+        r.device("0000:04:00.0").ids("0x10de", "0x2705", "0x030000").group(14);
+        Map<String, PciDevice> d = byAddress();
+        assertEquals(-1, d.get("0000:01:00.0").iommuGroup());
+        assertEquals(-1, d.get("0000:02:00.0").iommuGroup());
+        assertEquals(-1, d.get("0000:03:00.0").iommuGroup());
+        assertEquals(14, d.get("0000:04:00.0").iommuGroup());
+    }
+
+    @Test
+    void driverIsTheLinkBasenameEvenWhenTheLinkDangles() throws IOException {
+        r.device("0000:01:00.0").ids("0x10de", "0x2705", "0x030000");
+        r.device("0000:02:00.0").ids("0x10de", "0x2705", "0x030000");
+        FakeRoot.linkAbs(r.path("sys/devices/pci0000:00/0000:02:00.0/driver"), "../../../bus/pci/drivers/vfio-pci");
+        Map<String, PciDevice> d = byAddress();
+        assertEquals("", d.get("0000:01:00.0").driver());
+        assertFalse(d.get("0000:01:00.0").hasDriver());
+        assertEquals("vfio-pci", d.get("0000:02:00.0").driver());
+    }
+
+    @Test
+    void consumerLinksParsedAndMalformedOnesIgnored() throws IOException {
+        r.device("0000:01:00.0").ids("0x10de", "0x2705", "0x030000").consumer("0000:01:00.3")
+                .consumer("0000:01:00.1").consumer("0000:01:0.1");
+        FakeRoot.linkAbs(r.path("sys/devices/pci0000:00/0000:01:00.0/consumer:platform:i2c-1"), "../x");
+        FakeRoot.linkAbs(r.path("sys/devices/pci0000:00/0000:01:00.0/supplier:pci:0000:00:01.0"), "../y");
+        assertEquals(List.of(a("0000:01:00.1"), a("0000:01:00.3")), host.pciDevices().get(0).consumers());
+    }
+
+    @Test
+    void bootVgaOnlyWhenTheFileSaysOne() throws IOException {
+        r.device("0000:01:00.0").ids("0x10de", "0x2705", "0x030000").file("boot_vga", "1\n");
+        r.device("0000:02:00.0").ids("0x10de", "0x2705", "0x030000").file("boot_vga", "0\n");
+        r.device("0000:03:00.0").ids("0x10de", "0x2705", "0x030000").file("boot_vga", "yes\n");
+        Map<String, PciDevice> d = byAddress();
+        assertTrue(d.get("0000:01:00.0").bootVga());
+        assertFalse(d.get("0000:02:00.0").bootVga());
+        assertFalse(d.get("0000:03:00.0").bootVga());
+    }
+
+    @Test
+    void noNameWithoutDatabase() throws IOException {
+        Files.delete(r.path("usr/share/hwdata/pci.ids"));
+        SysfsHost bare = new SysfsHost(dir, new RecordingUnits());
+        r.device("0000:01:00.0").ids("0x10de", "0x2705", "0x030000");
+        PciDevice d = bare.pciDevices().get(0);
+        assertNull(d.name());
+        assertEquals("10de:2705", d.displayName());
+    }
+
+    @Test
+    void noDevicesDirectoryMeansNoDevices() throws IOException {
+        SysfsHost empty = new SysfsHost(dir.resolve("nowhere"), new RecordingUnits());
+        assertEquals(List.of(), empty.pciDevices());
+    }
+
+    @Test
+    void iommuEnabledOnlyWithGroups() throws IOException {
+        assertFalse(host.iommuEnabled(), "empty iommu_groups: IOMMU off");
+        assertFalse(new SysfsHost(dir.resolve("nowhere"), new RecordingUnits()).iommuEnabled());
+        r.mkdirs("sys/kernel/iommu_groups/0/devices");
+        assertTrue(host.iommuEnabled());
+    }
+
+    @Test
+    void unitCallsGoToTheUnitControl() throws IOException {
+        RecordingUnits units = new RecordingUnits();
+        units.active.add("sddm.service");
+        SysfsHost h = new SysfsHost(dir, units);
+        assertTrue(h.unitActive("sddm.service"));
+        assertFalse(h.unitActive("gdm.service"));
+        h.stopUnit("sddm.service");
+        h.startUnit("sddm.service");
+        assertEquals(List.of("stop sddm.service", "start sddm.service"), units.calls);
+    }
+}
