@@ -267,7 +267,7 @@ class GpuManagerTest {
     @Test
     void aStuckGpuIsFencedWhileTheRestKeepsWorking() throws Exception {
         SimulatedKernel k = Hosts.parse(Hosts.TWO_DISCRETE);
-        GpuManager m = open(k, "");
+        GpuManager m = open(k, "write_timeout = 300ms");
         k.hangOn(SimulatedKernel.Op.UNBIND, NVIDIA.toString());
         GpuPassException e = assertThrows(GpuPassException.class, () -> m.claim("01:00.0", "win11"));
         assertEquals(ErrorKind.STUCK, e.kind());

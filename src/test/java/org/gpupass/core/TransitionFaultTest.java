@@ -122,7 +122,7 @@ class TransitionFaultTest {
     void hangingWriteKFencesTheGpuAndNothingElse(String name, String[] setup, boolean release, int k,
                                                  SimulatedKernel.Op op) throws Exception {
         SimulatedKernel kernel = kernel(setup[1]);
-        GpuManager m = Hosts.manager(kernel, tmp, Hosts.config(setup[2]));
+        GpuManager m = Hosts.manager(kernel, tmp, Hosts.config(setup[2] + "\nwrite_timeout = 300ms"));
         try {
             if (release) {
                 m.claim("01:00.0", "win11");
