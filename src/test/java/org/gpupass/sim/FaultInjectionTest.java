@@ -23,8 +23,10 @@ import org.gpupass.host.Errno;
 import org.gpupass.host.KernelWriteException;
 import org.gpupass.sim.SimulatedKernel.Op;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /** failOn, hangOn, failWrite, hangWrite, releaseHangs and the write log. */
+@Timeout(10)
 class FaultInjectionTest {
 
     /** Runs a write on a thread of its own, with that name. */

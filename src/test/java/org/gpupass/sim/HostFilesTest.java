@@ -17,11 +17,13 @@ import java.util.Optional;
 import org.gpupass.core.PciDevice;
 import org.gpupass.host.Errno;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /** The built-in hosts match the spec; the host format reads what it documents and names bad lines. */
+@Timeout(10)
 class HostFilesTest {
 
     private static List<String> describe(SimulatedKernel k) {
@@ -172,5 +174,23 @@ class HostFilesTest {
         assertEquals("a device property before any device(...)", e.getMessage());
         assertThrows(IllegalArgumentException.class, () -> SimulatedKernel.builder().iommu(false)
                 .device("0000:01:00.0", "10de:2705", 0x030000).driver("vfio-pci"));
+    }
+
+    @Test
+    void kernelsFromOneBuilderAreIndependentOfItAndOfEachOther() throws Exception {
+        SimulatedHostBuilder b = SimulatedKernel.builder()
+                .device("0000:01:00.0", "10de:2705", 0x030000).driver("nvidia")
+                .unit("sddm.service").process("Xorg", 0).opens("0000:01:00.0");
+        SimulatedKernel first = b.build();
+        SimulatedKernel second = b.build();
+        b.device("0000:02:00.0", "1002:73bf", 0x030000).process("kwin", 1000);
+        first.stopUnit("sddm.service");
+        first.unbind(GPU, "nvidia");
+        assertEquals("", driver(first, GPU));
+        assertEquals("nvidia", driver(second, GPU));
+        assertEquals(List.of(GPU), second.pciDevices().stream().map(PciDevice::address).toList());
+        second.stopUnit("sddm.service");
+        second.startUnit("sddm.service");
+        assertEquals(List.of("Xorg"), second.holders(second.deviceNodes(GPU)).stream().map(h -> h.command()).toList());
     }
 }

@@ -21,8 +21,10 @@ import org.gpupass.host.Errno;
 import org.gpupass.host.ModuleInfo;
 import org.gpupass.host.NodeHolder;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /** Module use counts, load and unload, open nodes, processes and systemd units. */
+@Timeout(10)
 class ModulesAndProcessesTest {
 
     @Test
