@@ -240,17 +240,7 @@ public final class SimulatedKernel implements Host {
 
     @Override
     public boolean awaitPath(String devPath, Duration timeout) throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        synchronized (lock) {
-            while (!allNodes().containsKey(devPath)) {
-                long left = deadline - System.nanoTime();
-                if (left <= 0) {
-                    return false;
-                }
-                lock.wait(Math.max(1, left / 1_000_000));
-            }
-            return true;
-        }
+        return awaitState(() -> allNodes().containsKey(devPath), timeout);
     }
 
     @Override
@@ -568,9 +558,14 @@ public final class SimulatedKernel implements Host {
 
     /** Waits (on the monitor, not sleeping) until at least {@code n} calls hang; whether they do at return. */
     public boolean awaitHung(int n, Duration timeout) throws InterruptedException {
+        return awaitState(() -> hangs.size() >= n, timeout);
+    }
+
+    /** Waits on the monitor (every change notifies it) until {@code done} holds; whether it does at return. */
+    private boolean awaitState(BooleanSupplier done, Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         synchronized (lock) {
-            while (hangs.size() < n) {
+            while (!done.getAsBoolean()) {
                 long left = deadline - System.nanoTime();
                 if (left <= 0) {
                     return false;
