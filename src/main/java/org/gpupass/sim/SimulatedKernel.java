@@ -101,7 +101,8 @@ public final class SimulatedKernel implements Host {
     private final Map<String, ModuleSpec> moduleSpecs;
     private final Map<String, DriverSpec> driverSpecs;
     private final Map<PciAddress, Device> devices = new TreeMap<>();
-    private final Map<String, SimulatedHostBuilder.UnitDraft> unitSpecs;
+    /** Each unit's processes, as started by startUnit. */
+    private final Map<String, List<ProcessTemplate>> unitSpecs = new LinkedHashMap<>();
     /** Loaded modules in load order: drivers register, and are tried at probe, in this order. */
     private final Set<String> loaded = new LinkedHashSet<>();
     private final Map<String, Integer> extraUsers;
@@ -119,13 +120,13 @@ public final class SimulatedKernel implements Host {
         iommu = b.iommu;
         moduleSpecs = Map.copyOf(b.modules);
         driverSpecs = new LinkedHashMap<>(b.drivers);
-        unitSpecs = new LinkedHashMap<>(b.units);
         extraUsers = new HashMap<>(b.extraUsers);
         moduleSpecs.values().stream().filter(ModuleSpec::builtin).map(ModuleSpec::name)
                 .sorted().forEach(loaded::add);
         b.loads.forEach(m -> loadWithDeps(m, false));
         int nextGroup = b.devices.values().stream().mapToInt(d -> d.group).max().orElse(-1) + 1;
-        for (SimulatedHostBuilder.DeviceDraft draft : b.devices.values()) {
+        for (SimulatedHostBuilder.DeviceDraft described : b.devices.values()) {
+            SimulatedHostBuilder.DeviceDraft draft = described.copy();
             if (draft.group < 0) {
                 draft.group = nextGroup++;
             }
@@ -137,7 +138,8 @@ public final class SimulatedKernel implements Host {
             }
         }
         b.freeProcesses.forEach(this::spawn);
-        for (SimulatedHostBuilder.UnitDraft u : unitSpecs.values()) {
+        for (SimulatedHostBuilder.UnitDraft u : b.units.values()) {
+            unitSpecs.put(u.name, List.copyOf(u.processes));
             if (u.active) {
                 activeUnits.add(u.name);
                 u.processes.forEach(this::spawn);
@@ -238,17 +240,7 @@ public final class SimulatedKernel implements Host {
 
     @Override
     public boolean awaitPath(String devPath, Duration timeout) throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        synchronized (lock) {
-            while (!allNodes().containsKey(devPath)) {
-                long left = deadline - System.nanoTime();
-                if (left <= 0) {
-                    return false;
-                }
-                lock.wait(Math.max(1, left / 1_000_000));
-            }
-            return true;
-        }
+        return awaitState(() -> allNodes().containsKey(devPath), timeout);
     }
 
     @Override
@@ -429,9 +421,9 @@ public final class SimulatedKernel implements Host {
     @Override
     public void startUnit(String unit) throws IOException {
         write(Op.START_UNIT, unit, "", "systemctl start " + unit, () -> {
-            SimulatedHostBuilder.UnitDraft u = unitOr(unit, "systemctl start " + unit);
+            List<ProcessTemplate> templates = unitOr(unit, "systemctl start " + unit);
             if (activeUnits.add(unit)) {
-                u.processes.forEach(this::spawn);
+                templates.forEach(this::spawn);
             }
             return null;
         });
@@ -566,9 +558,14 @@ public final class SimulatedKernel implements Host {
 
     /** Waits (on the monitor, not sleeping) until at least {@code n} calls hang; whether they do at return. */
     public boolean awaitHung(int n, Duration timeout) throws InterruptedException {
+        return awaitState(() -> hangs.size() >= n, timeout);
+    }
+
+    /** Waits on the monitor (every change notifies it) until {@code done} holds; whether it does at return. */
+    private boolean awaitState(BooleanSupplier done, Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         synchronized (lock) {
-            while (hangs.size() < n) {
+            while (!done.getAsBoolean()) {
                 long left = deadline - System.nanoTime();
                 if (left <= 0) {
                     return false;
@@ -684,8 +681,8 @@ public final class SimulatedKernel implements Host {
         return d;
     }
 
-    private SimulatedHostBuilder.UnitDraft unitOr(String unit, String path) throws KernelWriteException {
-        SimulatedHostBuilder.UnitDraft u = unitSpecs.get(unit);
+    private List<ProcessTemplate> unitOr(String unit, String path) throws KernelWriteException {
+        List<ProcessTemplate> u = unitSpecs.get(unit);
         if (u == null) {
             throw new KernelWriteException(path, Errno.ENOENT, "Unit " + unit + " not loaded.");
         }
