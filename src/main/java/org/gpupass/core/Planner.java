@@ -49,18 +49,18 @@ public final class Planner {
         List<PciDevice> functions = snap.functionsOf(gpu);
         List<Step> steps = new ArrayList<>();
         List<String> unitsToRestore = new ArrayList<>();
-        for (String unit : config.stopUnits()) {
-            if (snap.unitActive(unit)) {
-                steps.add(new StopUnit(unit));
-                unitsToRestore.add(unit);
-            }
+        for (String unit : GpuAssessor.serviceUnitsToStop(snap, gpu, config)) {
+            steps.add(new StopUnit(unit));
+            unitsToRestore.add(unit);
         }
         Optional<GpuAssessor.DisplayManagerStop> displayManager = GpuAssessor.displayManagerToStop(snap, gpu, config);
         displayManager.ifPresent(dm -> {
             dm.managers().forEach(u -> steps.add(new StopUnit(u)));
             dm.sessions().forEach(u -> steps.add(new StopUnit(u)));
-            steps.add(new AwaitNoHolders(snap.hostNodes(gpu)));
         });
+        if (!steps.isEmpty() && !snap.holdersOf(snap.hostNodes(gpu)).isEmpty()) {
+            steps.add(new AwaitNoHolders(snap.hostNodes(gpu)));
+        }
         if (!snap.moduleLoaded(VFIO_MODULE)) {
             steps.add(new LoadModule(VFIO_MODULE));
         }

@@ -53,6 +53,8 @@ public final class SimulatedKernel implements Host {
         String driver;
         String override;
         boolean present = true;
+        /** Wedged: probing passes it by and bind answers ENODEV until a remove and rescan. */
+        boolean wedged;
 
         Device(SimulatedHostBuilder.DeviceDraft spec) {
             this.spec = spec;
@@ -319,6 +321,9 @@ public final class SimulatedKernel implements Host {
             if (!d.driver.isEmpty()) {
                 throw new KernelWriteException(path, Errno.ENODEV, function + " is bound to " + d.driver);
             }
+            if (d.wedged) {
+                throw new KernelWriteException(path, Errno.ENODEV, function + " is wedged until removed and rescanned");
+            }
             if (!matches(d, drv)) {
                 throw new KernelWriteException(path, Errno.ENODEV, driver + " does not match " + function);
             }
@@ -356,6 +361,7 @@ public final class SimulatedKernel implements Host {
                 if (!d.present) {
                     d.present = true;
                     d.override = "";
+                    d.wedged = false;
                     probe(d);
                 }
             }
@@ -537,6 +543,20 @@ public final class SimulatedKernel implements Host {
         endHangs(HangEnd.RELEASE);
     }
 
+    /**
+     * Wedges a function the way some GPUs come back from a VM: probing passes it by and bind
+     * answers ENODEV until it is removed and the bus rescanned. Not a write; not logged.
+     */
+    public void wedge(PciAddress function) {
+        synchronized (lock) {
+            Device d = devices.get(function);
+            if (d == null) {
+                throw new IllegalArgumentException("no device " + function);
+            }
+            d.wedged = true;
+        }
+    }
+
     /** Every injected hang now goes through and does its write (which may then block on its own, like nvidia's unbind). */
     public void completeHangs() {
         synchronized (lock) {
@@ -715,7 +735,7 @@ public final class SimulatedKernel implements Host {
 
     /** drivers_probe / device_attach: the first registered matching driver whose probe succeeds. */
     private void probe(Device d) {
-        if (!d.driver.isEmpty()) {
+        if (!d.driver.isEmpty() || d.wedged) {
             return;
         }
         for (DriverSpec drv : registeredDrivers()) {

@@ -255,6 +255,34 @@ class GpuManagerTest {
         assertEquals(GpuState.HOST, m.gpu(NVIDIA).orElseThrow().state());
     }
 
+    @Test
+    void aFunctionThatWillNotBindAgainIsRemovedAndRescanned() throws Exception {
+        SimulatedKernel k = Hosts.builtIn("dual-gpu");
+        GpuManager m = open(k, "");
+        m.claim("01:00.0", "win11");
+        k.wedge(NVIDIA_AUDIO);
+        GpuStatus released = m.release("01:00.0", "win11");
+        assertEquals(GpuState.HOST, released.state());
+        assertEquals("snd_hda_intel", driver(k, NVIDIA_AUDIO));
+        List<String> ops = k.writeLog().stream().map(w -> w.op() + " " + w.target() + " " + w.outcome()).toList();
+        assertTrue(ops.contains("BIND 0000:01:00.1 ENODEV"), ops.toString());
+        assertTrue(ops.contains("REMOVE 0000:01:00.1 ok"), ops.toString());
+        assertTrue(ops.contains("RESCAN  ok"), ops.toString());
+    }
+
+    @Test
+    void nvidiaPersistencedIsStoppedForTheClaimAndStartedAfterTheRelease() throws Exception {
+        SimulatedKernel k = Hosts.parse(Hosts.TWO_DISCRETE + "unit nvidia-persistenced.service active\n"
+                + "process nvidia-persistenced uid=0 unit=nvidia-persistenced.service opens=0000:01:00.0\n");
+        GpuManager m = open(k, "");
+        assertTrue(m.gpu(NVIDIA).orElseThrow().claimable(), m.gpu(NVIDIA).orElseThrow().blockers().toString());
+        m.claim("01:00.0", "win11");
+        assertFalse(k.unitActive("nvidia-persistenced.service"));
+        m.release("01:00.0", "win11");
+        assertTrue(k.unitActive("nvidia-persistenced.service"));
+        assertEquals("nvidia", driver(k, NVIDIA));
+    }
+
     static String hostdev(String managed, int function) {
         return "<hostdev mode='subsystem' type='pci' managed='" + managed + "'><source><address domain='0x0000' "
                 + "bus='0x01' slot='0x00' function='0x" + function + "'/></source></hostdev>";
