@@ -283,6 +283,24 @@ class GpuManagerTest {
         assertEquals("nvidia", driver(k, NVIDIA));
     }
 
+    @Test
+    void aClaimedGpuReboundOutsideTheDaemonIsNoLongerClaimed() throws Exception {
+        SimulatedKernel k = Hosts.builtIn("dual-gpu");
+        GpuManager m = open(k, "");
+        m.claim("01:00.0", "win11");
+        for (PciAddress fn : List.of(NVIDIA, NVIDIA_AUDIO)) {
+            k.setDriverOverride(fn, "");
+            k.unbind(fn, "vfio-pci");
+            k.driversProbe(fn);
+        }
+        m.refresh();
+        GpuStatus gpu = m.gpu(NVIDIA).orElseThrow();
+        assertEquals(GpuState.HOST, gpu.state());
+        assertEquals("", gpu.holder());
+        assertFalse(Files.exists(state.resolve("claims/pci_0000_01_00_0.claim")));
+        assertEquals("linux", m.claim("01:00.0", "linux").holder());
+    }
+
     static String hostdev(String managed, int function) {
         return "<hostdev mode='subsystem' type='pci' managed='" + managed + "'><source><address domain='0x0000' "
                 + "bus='0x01' slot='0x00' function='0x" + function + "'/></source></hostdev>";
