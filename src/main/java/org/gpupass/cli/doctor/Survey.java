@@ -52,7 +52,12 @@ public record Survey(List<Check> checks, List<GpuReport> gpus) {
         checks.add(system.iommu(snap));
         checks.add(system.vfio(snap));
         List<GpuReport> reports = GpuChecks.reports(snap, config);
-        checks.add(GpuChecks.gpus(snap, config, reports));
+        Check gpus = GpuChecks.gpus(snap, config, reports);
+        if (options.simulate() == null && !runningAsRoot()) {
+            gpus = new Check(gpus.name(), gpus.verdict(), gpus.evidence()
+                    + " (not root: other users' processes holding a GPU are not seen)", gpus.advice());
+        }
+        checks.add(gpus);
         checks.add(GpuChecks.bootVga(snap));
         checks.add(system.secureBoot(snap));
         checks.add(libvirt.hook());
@@ -61,6 +66,18 @@ public record Survey(List<Check> checks, List<GpuReport> gpus) {
         checks.add(libvirt.domains(functions));
         checks.add(system.ovmf());
         return new Survey(checks, reports);
+    }
+
+    /** Whether this process runs as uid 0 (it then sees every process's open files). */
+    static boolean runningAsRoot() {
+        HostFile status = HostFile.read(java.nio.file.Path.of("/proc/self/status"));
+        for (String line : status.text().split("\n")) {
+            if (line.startsWith("Uid:")) {
+                String[] ids = line.substring(4).strip().split("\\s+");
+                return ids.length > 1 && ids[1].equals("0");
+            }
+        }
+        return "root".equals(System.getProperty("user.name"));
     }
 
     /** The documented JSON document. */
