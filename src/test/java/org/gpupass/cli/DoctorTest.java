@@ -387,6 +387,51 @@ class DoctorTest {
         assertTrue(help.out().startsWith("Usage: gpupassctl doctor"));
     }
 
+    /** A sysfs device directory with the kernel's relative links (driver, iommu_group, bus/pci/devices). */
+    private static void sysfsDevice(DoctorRoot root, String address, String ids, String klass, String driver, int group,
+                                    boolean bootVga) throws Exception {
+        String rel = "sys/devices/pci0000:00/" + address;
+        root.write(rel + "/vendor", "0x" + ids.substring(0, 4) + "\n").write(rel + "/device", "0x" + ids.substring(5) + "\n")
+                .write(rel + "/class", klass + "\n");
+        if (klass.startsWith("0x03")) {
+            root.write(rel + "/boot_vga", bootVga ? "1\n" : "0\n");
+        }
+        Path dev = root.root.resolve(rel);
+        root.mkdirs("sys/bus/pci/drivers/" + driver).mkdirs("sys/kernel/iommu_groups/" + group + "/devices")
+                .mkdirs("sys/bus/pci/devices");
+        Files.createSymbolicLink(dev.resolve("driver"), Path.of("../../../bus/pci/drivers/" + driver));
+        Files.createSymbolicLink(dev.resolve("iommu_group"), Path.of("../../../kernel/iommu_groups/" + group));
+        Files.createSymbolicLink(root.root.resolve("sys/bus/pci/devices/" + address),
+                Path.of("../../../devices/pci0000:00/" + address));
+    }
+
+    @Test
+    void readsSysfsUnderTheRootWhenNotSimulated() throws Exception {
+        DoctorRoot root = good();
+        sysfsDevice(root, "0000:00:02.0", "8086:a780", "0x030000", "i915", 0, true);
+        sysfsDevice(root, "0000:03:00.0", "1002:73bf", "0x030000", "amdgpu", 7, false);
+        sysfsDevice(root, "0000:03:00.1", "1002:ab28", "0x040300", "snd_hda_intel", 7, false);
+        sysfsDevice(root, "0000:03:00.2", "1022:43f7", "0x0c0330", "xhci_hcd", 7, false);
+        sysfsDevice(root, "0000:04:00.0", "144d:a808", "0x010802", "nvme", 7, false);
+        root.write("proc/modules", "vfio_pci 16384 0 - Live 0x0000000000000000\namdgpu 9000000 3 - Live 0x0\n");
+        DoctorRoot.Run run = root.doctor("--json");
+        List<String> flat = json(run);
+        assertEquals(1, run.code(), flat.toString());
+        assertEquals("IOMMU on: 2 IOMMU groups with PCI devices; kernel command line: intel_iommu=on iommu=pt",
+                field(flat, "evidence", "iommu"));
+        assertEquals("vfio_pci module loaded", field(flat, "evidence", "vfio-pci"));
+        assertTrue(flat.stream().anyMatch(l -> l.startsWith("gpu 0000:03:00.0 claimable=false boot_vga=false group=7 "
+                + "driver=amdgpu state=host functions=0000:03:00.0,0000:03:00.1,0000:03:00.2")), flat.toString());
+        assertTrue(flat.contains("blocker 0000:03:00.0 IOMMU group 7 also holds 0000:04:00.0 (NVMe controller)"),
+                flat.toString());
+        assertTrue(flat.contains("member 0000:03:00.0 0000:03:00.2 function=true driver=xhci_hcd class=USB controller"),
+                flat.toString());
+        root.delete("sys/devices/pci0000:00/0000:04:00.0").delete("sys/bus/pci/devices/0000:04:00.0");
+        DoctorRoot.Run fixed = root.doctor("--json");
+        assertEquals(0, fixed.code(), fixed.out());
+        assertEquals("1 of 2 GPUs claimable: 0000:03:00.0", field(json(fixed), "evidence", "gpus"));
+    }
+
     @Test
     void realRootDoesNotThrowAndPrintsEveryCheck() throws Exception {
         DoctorRoot.Run run = DoctorRoot.runRaw(Doctor::run, List.of("--config=" + dir.resolve("none.conf")));

@@ -53,7 +53,9 @@ public record Survey(List<Check> checks, List<GpuReport> gpus) {
         checks.add(system.vfio(snap));
         List<GpuReport> reports = GpuChecks.reports(snap, config);
         Check gpus = GpuChecks.gpus(snap, config, reports);
-        if (options.simulate() == null && !runningAsRoot()) {
+        boolean realProc = options.simulate() == null
+                && options.root().toAbsolutePath().normalize().equals(java.nio.file.Path.of("/"));
+        if (realProc && !runningAsRoot()) {
             gpus = new Check(gpus.name(), gpus.verdict(), gpus.evidence()
                     + " (not root: other users' processes holding a GPU are not seen)", gpus.advice());
         }
