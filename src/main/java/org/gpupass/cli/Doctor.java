@@ -22,7 +22,7 @@ public final class Doctor {
               --sysfs-root=DIR        read sysfs, /proc, /etc and /usr/share under DIR (default /)
               --simulate[=NAME|FILE]  PCI devices from a simulated host (dual-gpu, single-gpu, shared-group,
                                       or a host file); the other checks still read under --sysfs-root
-              --config=FILE           gpupassd's configuration (default /etc/gpupassd/gpupassd.conf)
+              --config=FILE           gpupassd's configuration (default /etc/gpupassd/gpupassd.conf under the root)
             Exit codes: 0 nothing blocks passthrough of at least one GPU, 1 something blocks (a check failed),
               2 usage
             """;

@@ -371,6 +371,15 @@ class DoctorTest {
     }
 
     @Test
+    void withoutConfigOptionTheConfigIsReadUnderTheRoot() throws Exception {
+        DoctorRoot root = good().write("etc/gpupassd/gpupassd.conf", "allow_boot_display = true\n");
+        DoctorRoot.Run run = DoctorRoot.runRaw(Doctor::run, List.of("--sysfs-root=" + root.root, "--simulate", "--json"));
+        List<String> flat = json(run);
+        assertEquals(root.root.resolve("etc/gpupassd/gpupassd.conf") + " read", field(flat, "evidence", "config"));
+        assertFalse(flat.stream().anyMatch(l -> l.contains("is the firmware's boot display")), flat.toString());
+    }
+
+    @Test
     void usageErrorsExitTwo() {
         DoctorRoot root = good();
         DoctorRoot.Run run = root.doctor("--simulate", "--frobnicate");

@@ -29,7 +29,7 @@ public final class HostOptions {
 
     private Path root = Path.of("/");
     private String simulate; // null = off
-    private Path config = Path.of(DEFAULT_CONFIG);
+    private Path config; // null = DEFAULT_CONFIG under the root
     private final List<String> rest = new ArrayList<>();
 
     /** Takes the shared options out of args; everything else is left in {@link #rest()} in order. */
@@ -84,8 +84,9 @@ public final class HostOptions {
         return simulate;
     }
 
+    /** {@code --config}, or {@value #DEFAULT_CONFIG} under the root (the same file when the root is /). */
     public Path configFile() {
-        return config;
+        return config != null ? config : under(DEFAULT_CONFIG);
     }
 
     /** The arguments that were not shared options, in order. */
@@ -122,7 +123,7 @@ public final class HostOptions {
 
     /** The configuration; a missing file is the defaults. */
     public Config loadConfig() throws ConfigException {
-        return Config.load(config);
+        return Config.load(configFile());
     }
 
     /** How the output names the host: {@code /} or {@code simulated host dual-gpu (other files under /)}. */
