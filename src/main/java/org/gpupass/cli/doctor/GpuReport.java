@@ -5,6 +5,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.gpupass.core.Blocker;
+import org.gpupass.core.ClassNames;
 import org.gpupass.core.Config;
 import org.gpupass.core.GpuAssessor;
 import org.gpupass.core.HostSnapshot;
@@ -20,7 +21,7 @@ public record GpuReport(PciDevice gpu, String state, List<PciDevice> functions, 
     /** A device of the GPU's IOMMU group. */
     public record Member(PciDevice device, boolean functionOfGpu) {
         public String className() {
-            return PciClassNames.of(device.classCode());
+            return ClassNames.of(device.classCode());
         }
     }
 
