@@ -217,7 +217,8 @@ public final class GpuManager implements GpuService, AutoCloseable {
         List<String> stopped = plan.steps().stream().filter(s -> s instanceof Step.StopUnit)
                 .map(s -> ((Step.StopUnit) s).unit()).toList();
         Intent intent = new Intent(Intent.CLAIM, address, holder, addresses(functions), origin, stopped,
-                plan.unitsToRestore(), plan.unloadedModules(), nowMicros());
+                plan.unitsToRestore(), plan.unloadedModules(), nowMicros(), plan.unboundConsoles(),
+                plan.unboundFramebuffers());
         Run run = execute(intent, plan.steps(), GpuState.CLAIMING, "claim " + address + " for " + holder);
         if (run.failure == null) {
             saveClaim(intent.asClaim(nowMicros()));
@@ -277,7 +278,8 @@ public final class GpuManager implements GpuService, AutoCloseable {
             throw refused;
         }
         Intent intent = new Intent(Intent.RELEASE, address, claim.holder(), addresses(functions), claim.hostDrivers(),
-                claim.unitsToRestore(), List.of(), claim.unloadedModules(), nowMicros());
+                claim.unitsToRestore(), List.of(), claim.unloadedModules(), nowMicros(), claim.unboundConsoles(),
+                claim.unboundFramebuffers());
         String who = claim.holder().isEmpty() ? "" : " from " + claim.holder();
         Run run = execute(intent, plan.steps(), GpuState.RELEASING, "release " + address + who);
         if (run.failure == null) {
