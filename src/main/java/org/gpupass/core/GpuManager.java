@@ -166,14 +166,14 @@ public final class GpuManager implements GpuService, AutoCloseable {
     public GpuStatus claim(String device, String holder) throws GpuPassException {
         Holders.require(holder);
         PciAddress gpu = resolve(device, holder);
+        // Decide from one immutable status: claims and model are updated apart.
+        GpuStatus now = model.get(gpu);
+        if (now != null && now.state() == GpuState.VFIO && now.holder().equals(holder)) {
+            return now;
+        }
         ClaimRecord held = claims.get(gpu);
-        if (held != null && !held.holder().isEmpty()) {
-            if (held.holder().equals(holder) && !stuck.contains(gpu)) {
-                return model.get(gpu);
-            }
-            if (!held.holder().equals(holder)) {
-                throw alreadyClaimed(gpu, held);
-            }
+        if (held != null && !held.holder().isEmpty() && !held.holder().equals(holder)) {
+            throw alreadyClaimed(gpu, held);
         }
         try (TransitionLock.Held h = lock.acquire(config.lockTimeout(), transition)) {
             return claimLocked(gpu, holder);
