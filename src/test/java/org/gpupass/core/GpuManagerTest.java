@@ -359,6 +359,43 @@ class GpuManagerTest {
         assertEquals("linux", m.claim("01:00.0", "linux").holder());
     }
 
+    @Test
+    void aRefreshThatReadTheHostBeforeATransitionDoesNotPublishItsStaleView() throws Exception {
+        SimulatedKernel k = Hosts.builtIn("dual-gpu");
+        java.util.concurrent.CountDownLatch readStarted = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch transitionDone = new java.util.concurrent.CountDownLatch(1);
+        // A host whose first device read on the "slow-refresh" thread sees the old state, then waits.
+        org.gpupass.host.Host slow = (org.gpupass.host.Host) java.lang.reflect.Proxy.newProxyInstance(
+                getClass().getClassLoader(), new Class<?>[] {org.gpupass.host.Host.class}, (proxy, method, args) -> {
+                    Object result;
+                    try {
+                        result = method.invoke(k, args);
+                    } catch (java.lang.reflect.InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                    if (method.getName().equals("pciDevices") && Thread.currentThread().getName().equals("slow-refresh")
+                            && readStarted.getCount() == 1) {
+                        readStarted.countDown();
+                        transitionDone.await();
+                    }
+                    return result;
+                });
+        GpuManager m = new GpuManager(slow, Hosts.config(""), new StateStore(state), "test", (i, step) -> { });
+        m.start();
+        opened.add(m);
+        RecordingListener events = new RecordingListener();
+        m.addListener(events);
+        Thread refresher = new Thread(m::refresh, "slow-refresh");
+        refresher.start();
+        readStarted.await();
+        m.claim("01:00.0", "win11");
+        transitionDone.countDown();
+        refresher.join();
+        assertEquals(List.of("0000:01:00.0 host->claiming", "0000:01:00.0 claiming->vfio"), events.stateChanges());
+        assertEquals("win11", m.gpu(NVIDIA).orElseThrow().holder());
+        assertTrue(Files.exists(state.resolve("claims/pci_0000_01_00_0.claim")));
+    }
+
     static String hostdev(String managed, int function) {
         return "<hostdev mode='subsystem' type='pci' managed='" + managed + "'><source><address domain='0x0000' "
                 + "bus='0x01' slot='0x00' function='0x" + function + "'/></source></hostdev>";
