@@ -40,7 +40,10 @@ import org.gpupass.host.NodeHolder;
 public final class SimulatedKernel implements Host {
 
     /** The mutating calls, as named in faults and in the write log. */
-    public enum Op { SET_OVERRIDE, UNBIND, DRIVERS_PROBE, BIND, REMOVE, RESCAN, LOAD_MODULE, UNLOAD_MODULE, STOP_UNIT, START_UNIT }
+    public enum Op {
+        SET_OVERRIDE, UNBIND, DRIVERS_PROBE, BIND, REMOVE, RESCAN, LOAD_MODULE, UNLOAD_MODULE, STOP_UNIT, START_UNIT,
+        UNBIND_CONSOLE, BIND_CONSOLE, UNBIND_FRAMEBUFFER, BIND_FRAMEBUFFER
+    }
 
     /** The built-in host used when {@code --simulate} names none. */
     public static final String DEFAULT_HOST = "dual-gpu";
@@ -53,6 +56,8 @@ public final class SimulatedKernel implements Host {
         String driver;
         String override;
         boolean present = true;
+        /** Wedged: probing passes it by and bind answers ENODEV until a remove and rescan. */
+        boolean wedged;
 
         Device(SimulatedHostBuilder.DeviceDraft spec) {
             this.spec = spec;
@@ -74,6 +79,32 @@ public final class SimulatedKernel implements Host {
     }
 
     private record Proc(int pid, String command, int uid, String unit, List<OpenFile> files) {
+    }
+
+    /** A virtual console; {@code (S)} in its name marks the system driver, which takes over unbound consoles. */
+    private static final class Console {
+        final String name;
+        boolean bound;
+
+        Console(String name, boolean bound) {
+            this.name = name;
+            this.bound = bound;
+        }
+
+        boolean system() {
+            return name.startsWith("(S)");
+        }
+    }
+
+    /** A firmware framebuffer platform device and the one platform driver that takes it. */
+    private static final class Framebuffer {
+        final String driver;
+        boolean bound;
+
+        Framebuffer(String driver, boolean bound) {
+            this.driver = driver;
+            this.bound = bound;
+        }
     }
 
     private record Node(String path, String module) {
@@ -101,7 +132,8 @@ public final class SimulatedKernel implements Host {
     private final Map<String, ModuleSpec> moduleSpecs;
     private final Map<String, DriverSpec> driverSpecs;
     private final Map<PciAddress, Device> devices = new TreeMap<>();
-    private final Map<String, SimulatedHostBuilder.UnitDraft> unitSpecs;
+    /** Each unit's processes, as started by startUnit. */
+    private final Map<String, List<ProcessTemplate>> unitSpecs = new LinkedHashMap<>();
     /** Loaded modules in load order: drivers register, and are tried at probe, in this order. */
     private final Set<String> loaded = new LinkedHashSet<>();
     private final Map<String, Integer> extraUsers;
@@ -113,19 +145,23 @@ public final class SimulatedKernel implements Host {
     private final Faults faults = new Faults();
     private final List<WriteRecord> log = new ArrayList<>();
     private final List<Hang> hangs = new ArrayList<>();
+    /** Virtual consoles by vtcon name, in number order. */
+    private final Map<String, Console> consoles = new TreeMap<>(
+            java.util.Comparator.comparingInt(String::length).thenComparing(java.util.Comparator.naturalOrder()));
+    private final Map<String, Framebuffer> framebuffers = new TreeMap<>();
     private int nextPid = 1001;
 
     SimulatedKernel(SimulatedHostBuilder b) {
         iommu = b.iommu;
         moduleSpecs = Map.copyOf(b.modules);
         driverSpecs = new LinkedHashMap<>(b.drivers);
-        unitSpecs = new LinkedHashMap<>(b.units);
         extraUsers = new HashMap<>(b.extraUsers);
         moduleSpecs.values().stream().filter(ModuleSpec::builtin).map(ModuleSpec::name)
                 .sorted().forEach(loaded::add);
         b.loads.forEach(m -> loadWithDeps(m, false));
         int nextGroup = b.devices.values().stream().mapToInt(d -> d.group).max().orElse(-1) + 1;
-        for (SimulatedHostBuilder.DeviceDraft draft : b.devices.values()) {
+        for (SimulatedHostBuilder.DeviceDraft described : b.devices.values()) {
+            SimulatedHostBuilder.DeviceDraft draft = described.copy();
             if (draft.group < 0) {
                 draft.group = nextGroup++;
             }
@@ -137,7 +173,10 @@ public final class SimulatedKernel implements Host {
             }
         }
         b.freeProcesses.forEach(this::spawn);
-        for (SimulatedHostBuilder.UnitDraft u : unitSpecs.values()) {
+        b.consoles.values().forEach(c -> consoles.put(c.vtcon(), new Console(c.name(), c.bound())));
+        b.framebuffers.values().forEach(f -> framebuffers.put(f.device(), new Framebuffer(f.driver(), f.bound())));
+        for (SimulatedHostBuilder.UnitDraft u : b.units.values()) {
+            unitSpecs.put(u.name, List.copyOf(u.processes));
             if (u.active) {
                 activeUnits.add(u.name);
                 u.processes.forEach(this::spawn);
@@ -238,17 +277,7 @@ public final class SimulatedKernel implements Host {
 
     @Override
     public boolean awaitPath(String devPath, Duration timeout) throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        synchronized (lock) {
-            while (!allNodes().containsKey(devPath)) {
-                long left = deadline - System.nanoTime();
-                if (left <= 0) {
-                    return false;
-                }
-                lock.wait(Math.max(1, left / 1_000_000));
-            }
-            return true;
-        }
+        return awaitState(() -> allNodes().containsKey(devPath), timeout);
     }
 
     @Override
@@ -327,6 +356,9 @@ public final class SimulatedKernel implements Host {
             if (!d.driver.isEmpty()) {
                 throw new KernelWriteException(path, Errno.ENODEV, function + " is bound to " + d.driver);
             }
+            if (d.wedged) {
+                throw new KernelWriteException(path, Errno.ENODEV, function + " is wedged until removed and rescanned");
+            }
             if (!matches(d, drv)) {
                 throw new KernelWriteException(path, Errno.ENODEV, driver + " does not match " + function);
             }
@@ -364,6 +396,7 @@ public final class SimulatedKernel implements Host {
                 if (!d.present) {
                     d.present = true;
                     d.override = "";
+                    d.wedged = false;
                     probe(d);
                 }
             }
@@ -429,10 +462,104 @@ public final class SimulatedKernel implements Host {
     @Override
     public void startUnit(String unit) throws IOException {
         write(Op.START_UNIT, unit, "", "systemctl start " + unit, () -> {
-            SimulatedHostBuilder.UnitDraft u = unitOr(unit, "systemctl start " + unit);
+            List<ProcessTemplate> templates = unitOr(unit, "systemctl start " + unit);
             if (activeUnits.add(unit)) {
-                u.processes.forEach(this::spawn);
+                templates.forEach(this::spawn);
             }
+            return null;
+        });
+    }
+
+    // ---------------------------------------------------------------- virtual consoles and firmware framebuffers
+
+    @Override
+    public List<String> framebufferConsoles() {
+        synchronized (lock) {
+            List<String> out = new ArrayList<>();
+            consoles.forEach((vtcon, c) -> {
+                if (c.bound && c.name.contains("frame buffer")) {
+                    out.add(vtcon);
+                }
+            });
+            return out;
+        }
+    }
+
+    /**
+     * ENOENT for an unknown vtcon. Unbinding a bound modular {@code (M)} console hands the consoles to the
+     * system {@code (S)} driver (its {@code bind} then reads 1); a system or unbound one is left as it is.
+     */
+    @Override
+    public void unbindConsole(String vtcon) throws IOException {
+        String path = "/sys/class/vtconsole/" + vtcon + "/bind";
+        write(Op.UNBIND_CONSOLE, vtcon, "", path, () -> {
+            Console c = consoleOr(vtcon, path);
+            if (c.bound && !c.system()) {
+                c.bound = false;
+                if (consoles.values().stream().noneMatch(o -> o.bound && !o.system())) {
+                    consoles.values().stream().filter(Console::system).forEach(o -> o.bound = true);
+                }
+            }
+            return null;
+        });
+    }
+
+    /** ENOENT for an unknown vtcon; binding a modular console takes the consoles from the system driver. */
+    @Override
+    public void bindConsole(String vtcon) throws IOException {
+        String path = "/sys/class/vtconsole/" + vtcon + "/bind";
+        write(Op.BIND_CONSOLE, vtcon, "", path, () -> {
+            Console c = consoleOr(vtcon, path);
+            if (!c.bound) {
+                c.bound = true;
+                if (!c.system()) {
+                    consoles.values().stream().filter(Console::system).forEach(o -> o.bound = false);
+                }
+            }
+            return null;
+        });
+    }
+
+    @Override
+    public List<org.gpupass.host.Framebuffer> firmwareFramebuffers() {
+        synchronized (lock) {
+            List<org.gpupass.host.Framebuffer> out = new ArrayList<>();
+            framebuffers.forEach((device, f) -> {
+                if (f.bound) {
+                    out.add(new org.gpupass.host.Framebuffer(device, f.driver));
+                }
+            });
+            return out;
+        }
+    }
+
+    /** ENOENT when no framebuffer names the driver (no such directory); ENODEV when the device is not bound to it. */
+    @Override
+    public void unbindFramebuffer(String driver, String device) throws IOException {
+        String path = "/sys/bus/platform/drivers/" + driver + "/unbind";
+        write(Op.UNBIND_FRAMEBUFFER, device, driver, path, () -> {
+            platformDriverOr(driver, path);
+            Framebuffer f = framebuffers.get(device);
+            if (f == null || !f.bound || !f.driver.equals(driver)) {
+                throw new KernelWriteException(path, Errno.ENODEV, device + " is not bound to " + driver);
+            }
+            f.bound = false;
+            return null;
+        });
+    }
+
+    /** ENOENT when no framebuffer names the driver; ENODEV when the device is unknown, bound, or not the driver's. */
+    @Override
+    public void bindFramebuffer(String driver, String device) throws IOException {
+        String path = "/sys/bus/platform/drivers/" + driver + "/bind";
+        write(Op.BIND_FRAMEBUFFER, device, driver, path, () -> {
+            platformDriverOr(driver, path);
+            Framebuffer f = framebuffers.get(device);
+            if (f == null || f.bound || !f.driver.equals(driver)) {
+                throw new KernelWriteException(path, Errno.ENODEV, f == null ? "no device " + device
+                        : f.bound ? device + " is bound" : driver + " does not match " + device);
+            }
+            f.bound = true;
             return null;
         });
     }
@@ -545,6 +672,20 @@ public final class SimulatedKernel implements Host {
         endHangs(HangEnd.RELEASE);
     }
 
+    /**
+     * Wedges a function the way some GPUs come back from a VM: probing passes it by and bind
+     * answers ENODEV until it is removed and the bus rescanned. Not a write; not logged.
+     */
+    public void wedge(PciAddress function) {
+        synchronized (lock) {
+            Device d = devices.get(function);
+            if (d == null) {
+                throw new IllegalArgumentException("no device " + function);
+            }
+            d.wedged = true;
+        }
+    }
+
     /** Every injected hang now goes through and does its write (which may then block on its own, like nvidia's unbind). */
     public void completeHangs() {
         synchronized (lock) {
@@ -566,9 +707,14 @@ public final class SimulatedKernel implements Host {
 
     /** Waits (on the monitor, not sleeping) until at least {@code n} calls hang; whether they do at return. */
     public boolean awaitHung(int n, Duration timeout) throws InterruptedException {
+        return awaitState(() -> hangs.size() >= n, timeout);
+    }
+
+    /** Waits on the monitor (every change notifies it) until {@code done} holds; whether it does at return. */
+    private boolean awaitState(BooleanSupplier done, Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         synchronized (lock) {
-            while (hangs.size() < n) {
+            while (!done.getAsBoolean()) {
                 long left = deadline - System.nanoTime();
                 if (left <= 0) {
                     return false;
@@ -684,8 +830,22 @@ public final class SimulatedKernel implements Host {
         return d;
     }
 
-    private SimulatedHostBuilder.UnitDraft unitOr(String unit, String path) throws KernelWriteException {
-        SimulatedHostBuilder.UnitDraft u = unitSpecs.get(unit);
+    private Console consoleOr(String vtcon, String path) throws KernelWriteException {
+        Console c = consoles.get(vtcon);
+        if (c == null) {
+            throw new KernelWriteException(path, Errno.ENOENT, "no console " + vtcon);
+        }
+        return c;
+    }
+
+    private void platformDriverOr(String driver, String path) throws KernelWriteException {
+        if (framebuffers.values().stream().noneMatch(f -> f.driver.equals(driver))) {
+            throw new KernelWriteException(path, Errno.ENOENT, "no platform driver " + driver + " is registered");
+        }
+    }
+
+    private List<ProcessTemplate> unitOr(String unit, String path) throws KernelWriteException {
+        List<ProcessTemplate> u = unitSpecs.get(unit);
         if (u == null) {
             throw new KernelWriteException(path, Errno.ENOENT, "Unit " + unit + " not loaded.");
         }
@@ -718,7 +878,7 @@ public final class SimulatedKernel implements Host {
 
     /** drivers_probe / device_attach: the first registered matching driver whose probe succeeds. */
     private void probe(Device d) {
-        if (!d.driver.isEmpty()) {
+        if (!d.driver.isEmpty() || d.wedged) {
             return;
         }
         for (DriverSpec drv : registeredDrivers()) {

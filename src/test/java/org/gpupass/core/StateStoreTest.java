@@ -1,0 +1,151 @@
+package org.gpupass.core;
+
+import static org.gpupass.core.Hosts.NVIDIA;
+import static org.gpupass.core.Hosts.NVIDIA_AUDIO;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.stream.Stream;
+import org.gpupass.host.Framebuffer;
+import org.gpupass.sim.SimulatedKernel;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+class StateStoreTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void claimsAndIntentsRoundTrip() throws Exception {
+        StateStore store = new StateStore(dir);
+        ClaimRecord claim = new ClaimRecord(NVIDIA, "win 11 = «gaming»", 1234567, Map.of(NVIDIA, "nvidia",
+                NVIDIA_AUDIO, "snd_hda_intel"), List.of("sddm.service"), List.of("nvidia_drm", "nvidia"));
+        store.saveClaim(claim);
+        assertEquals(Map.of(NVIDIA, claim), store.loadClaims());
+        Intent intent = new Intent(Intent.CLAIM, NVIDIA, "win11", List.of(NVIDIA, NVIDIA_AUDIO),
+                Map.of(NVIDIA, "nvidia"), List.of("sddm.service", "session-2.scope"), List.of("sddm.service"),
+                List.of("nvidia"), 42);
+        store.writeIntent(intent);
+        assertEquals(Optional.of(intent), store.loadIntent());
+        store.clearIntent();
+        assertEquals(Optional.empty(), store.loadIntent());
+        try (Stream<Path> files = Files.list(dir)) {
+            assertTrue(files.noneMatch(p -> p.getFileName().toString().endsWith(".tmp")));
+        }
+    }
+
+    @Test
+    void unboundConsolesAndFramebuffersRoundTrip() throws Exception {
+        StateStore store = new StateStore(dir);
+        List<Framebuffer> fbs = List.of(new Framebuffer("efi-framebuffer.0", "efi-framebuffer"),
+                new Framebuffer("simple-framebuffer.0", "simpledrm"));
+        ClaimRecord claim = new ClaimRecord(NVIDIA, "win11", 7, Map.of(NVIDIA, "nvidia"), List.of("sddm.service"),
+                List.of(), List.of("vtcon1", "vtcon2"), fbs);
+        store.saveClaim(claim);
+        assertEquals(Map.of(NVIDIA, claim), store.loadClaims());
+        String text = Files.readString(dir.resolve("claims/pci_0000_01_00_0.claim"));
+        assertTrue(text.startsWith("format=1\n"), text);
+        assertTrue(text.contains("\nunbound_consoles=vtcon1 vtcon2\n"), text);
+        assertTrue(text.contains("\nunbound_framebuffers=efi-framebuffer.0:efi-framebuffer simple-framebuffer.0:simpledrm\n"),
+                text);
+        assertEquals(claim, claim.withHolder("win11", 7));
+        for (String op : List.of(Intent.CLAIM, Intent.RELEASE)) {
+            Intent intent = new Intent(op, NVIDIA, "win11", List.of(NVIDIA), Map.of(NVIDIA, "nvidia"),
+                    List.of("sddm.service"), List.of("sddm.service"), List.of(), 42, List.of("vtcon1"), fbs);
+            store.writeIntent(intent);
+            assertEquals(Optional.of(intent), store.loadIntent());
+            assertEquals(List.of("vtcon1"), intent.asClaim(1).unboundConsoles());
+            assertEquals(fbs, intent.asClaim(1).unboundFramebuffers());
+        }
+    }
+
+    @Test
+    void filesWrittenBeforeTheConsoleKeysStillLoad() throws Exception {
+        StateStore store = new StateStore(dir);
+        Files.writeString(dir.resolve("claims/pci_0000_01_00_0.claim"), "format=1\ngpu=0000:01:00.0\nholder=win11\n"
+                + "since=5\ndriver.0000:01:00.0=nvidia\nunits_to_restore=sddm.service\nunloaded_modules=\n");
+        assertEquals(Map.of(NVIDIA, new ClaimRecord(NVIDIA, "win11", 5, Map.of(NVIDIA, "nvidia"),
+                List.of("sddm.service"), List.of())), store.loadClaims());
+        Files.writeString(dir.resolve("intent"), "format=1\noperation=release\ngpu=0000:01:00.0\nholder=win11\n"
+                + "functions=0000:01:00.0\ndriver.0000:01:00.0=nvidia\nunits_stopped=\nunits_to_restore=\n"
+                + "modules=\nstarted=9\n");
+        Intent intent = store.loadIntent().orElseThrow();
+        assertEquals(List.of(), intent.consoles());
+        assertEquals(List.of(), intent.framebuffers());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"", "garbage", "format=2\ngpu=0000:01:00.0\nholder=x\nsince=1\nunits_to_restore=\nunloaded_modules=\n",
+            "format=1\ngpu=zz\nholder=x\nsince=1\nunits_to_restore=\nunloaded_modules=\n",
+            "format=1\ngpu=0000:01:00.0\nholder=a\u0007b\nsince=1\nunits_to_restore=\nunloaded_modules=\n",
+            "format=1\ngpu=0000:01:00.0\nholder=x\nsince=soon\nunits_to_restore=\nunloaded_modules=\n",
+            "format=1\ngpu=0000:01:00.0\nholder=x\nsince=1\ndriver.0000:01:00.0=../../x\nunits_to_restore=\nunloaded_modules=\n",
+            "format=1\ngpu=0000:02:00.0\nholder=x\nsince=1\nunits_to_restore=\nunloaded_modules=\n",
+            "format=1\ngpu=0000:01:00.0\nholder=x\nsince=1\nunits_to_restore=\nunloaded_modules=\nunbound_consoles=vt/1\n",
+            "format=1\ngpu=0000:01:00.0\nholder=x\nsince=1\nunits_to_restore=\nunloaded_modules=\n"
+                    + "unbound_framebuffers=efi-framebuffer.0\n",
+            "format=1\ngpu=0000:01:00.0\nholder=x\nsince=1\nunits_to_restore=\nunloaded_modules=\n"
+                    + "unbound_framebuffers=..:efi-framebuffer\n",
+            "format=1\ngpu=0000:01:00.0\nholder=x\nsince=1\nunits_to_restore=\nunloaded_modules=\n"
+                    + "unbound_framebuffers=a:b:c\n"})
+    void aCorruptClaimIsMovedAsideAndIgnored(String content) throws Exception {
+        StateStore store = new StateStore(dir);
+        Files.writeString(dir.resolve("claims/pci_0000_01_00_0.claim"), content);
+        assertEquals(Map.of(), store.loadClaims());
+        assertFalse(Files.exists(dir.resolve("claims/pci_0000_01_00_0.claim")));
+        try (Stream<Path> files = Files.list(dir.resolve("claims"))) {
+            assertTrue(files.anyMatch(p -> p.getFileName().toString().startsWith("pci_0000_01_00_0.claim.corrupt-")));
+        }
+    }
+
+    @Test
+    void aCorruptIntentIsMovedAsideAndTheDaemonStarts() throws Exception {
+        Files.writeString(dir.resolve("intent"), "format=1\noperation=explode\n");
+        SimulatedKernel kernel = Hosts.builtIn("dual-gpu");
+        GpuManager m = Hosts.manager(kernel, dir, Hosts.config(""));
+        assertEquals(GpuState.HOST, m.gpu(NVIDIA).orElseThrow().state());
+        assertFalse(Files.exists(dir.resolve("intent")));
+        m.close();
+    }
+
+    @Test
+    void startupDropsClaimsOfGpusBackOnTheHostAndAdoptsUnclaimedVfioGpus() throws Exception {
+        StateStore store = new StateStore(dir);
+        store.saveClaim(new ClaimRecord(NVIDIA, "stale", 1, Map.of(), List.of(), List.of()));
+        SimulatedKernel kernel = Hosts.parse(Hosts.TWO_DISCRETE);
+        kernel.loadModule("vfio_pci");
+        for (PciAddress fn : List.of(Hosts.SECOND, Hosts.SECOND_AUDIO)) {
+            kernel.setDriverOverride(fn, "vfio-pci");
+            kernel.unbind(fn, Hosts.device(kernel, fn).driver());
+            kernel.driversProbe(fn);
+        }
+        GpuManager m = Hosts.manager(kernel, dir, Hosts.config(""));
+        assertEquals("", m.gpu(NVIDIA).orElseThrow().holder());
+        assertEquals(GpuState.VFIO, m.gpu(Hosts.SECOND).orElseThrow().state());
+        assertEquals(Map.of(Hosts.SECOND, ""), Map.of(Hosts.SECOND, store.loadClaims().get(Hosts.SECOND).holder()));
+        assertFalse(store.loadClaims().containsKey(NVIDIA));
+        m.close();
+    }
+
+    @Test
+    void claimsSurviveARestart() throws Exception {
+        SimulatedKernel kernel = Hosts.builtIn("dual-gpu");
+        GpuManager first = Hosts.manager(kernel, dir, Hosts.config(""));
+        first.claim("01:00.0", "win11");
+        first.close();
+        GpuManager second = Hosts.manager(kernel, dir, Hosts.config(""));
+        assertEquals("win11", second.gpu(NVIDIA).orElseThrow().holder());
+        assertEquals("nvidia", second.gpu(NVIDIA).orElseThrow().hostDriver());
+        second.release("01:00.0", "win11");
+        assertEquals("nvidia", Hosts.device(kernel, NVIDIA).driver());
+        second.close();
+    }
+}
