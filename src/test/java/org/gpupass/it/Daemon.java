@@ -65,8 +65,8 @@ final class Daemon implements AutoCloseable {
         command.add("--config=" + conf);
         log = dir.resolve("daemon.log");
         ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
-        pb.environment().putAll(env);
         pb.environment().remove("NOTIFY_SOCKET");
+        pb.environment().putAll(env);
         process = pb.start();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         while (!hasOwner()) {
