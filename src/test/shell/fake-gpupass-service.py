@@ -4,9 +4,13 @@
 Usage: fake-gpupass-service.py ADDRESS
 Owns org.gpupass1 on the bus at ADDRESS, prints "ready" when it owns it (or
 "denied: <error>" and exits 3), serves /org/gpupass1 org.gpupass1.Manager:
-Status() -> aa{sv} (empty), Claim(ss) -> o (emits StateChanged first).
+Status() -> aa{sv} (empty), Claim(ss) -> o (emits StateChanged first),
+ClaimDomain(ss) -> ao and ReleaseDomain(s) -> ao, which write their arguments to
+$FAKE_RECORD_DIR/<method>.domain and <method>.xml (UTF-8) and fail with
+org.gpupass1.Error.InUse for a domain named "fail-vm".
 Needs python3-dbus and python3-gi.
 """
+import os
 import sys
 import dbus
 import dbus.service
@@ -15,6 +19,10 @@ from gi.repository import GLib
 
 IFACE = "org.gpupass1.Manager"
 GPU = "/org/gpupass1/gpu/pci_0000_01_00_0"
+
+
+class InUse(dbus.exceptions.DBusException):
+    _dbus_error_name = "org.gpupass1.Error.InUse"
 
 
 class Manager(dbus.service.Object):
@@ -26,6 +34,27 @@ class Manager(dbus.service.Object):
     def Claim(self, device, holder):
         self.StateChanged(GPU, "0000:01:00.0", "host", "vfio", holder)
         return dbus.ObjectPath(GPU)
+
+    def _record(self, method, domain, xml=None):
+        d = os.environ.get("FAKE_RECORD_DIR")
+        if d:
+            with open(os.path.join(d, method + ".domain"), "wb") as f:
+                f.write(domain.encode("utf-8"))
+            if xml is not None:
+                with open(os.path.join(d, method + ".xml"), "wb") as f:
+                    f.write(xml.encode("utf-8"))
+        if domain == "fail-vm":
+            raise InUse("GPU 0000:01:00.0 is in use: pid 1234 Xorg (sddm.service)")
+
+    @dbus.service.method(IFACE, in_signature="ss", out_signature="ao")
+    def ClaimDomain(self, domain, xml):
+        self._record("ClaimDomain", domain, xml)
+        return dbus.Array([dbus.ObjectPath(GPU)], signature="o")
+
+    @dbus.service.method(IFACE, in_signature="s", out_signature="ao")
+    def ReleaseDomain(self, domain):
+        self._record("ReleaseDomain", domain)
+        return dbus.Array([dbus.ObjectPath(GPU)], signature="o")
 
     @dbus.service.signal(IFACE, signature="ossss")
     def StateChanged(self, gpu, address, old, new, holder):

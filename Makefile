@@ -1,0 +1,146 @@
+# gpupassd: install from a checkout after `mvn package` (this Makefile never builds).
+#
+#   mvn package
+#   sudo make install                  # PREFIX=/usr/local, configuration in /etc
+#   sudo make install PREFIX=/usr      # where a distribution package would put it
+#   make install DESTDIR=/tmp/root     # staged (packaging, tests)
+#   sudo make uninstall [PREFIX=...]   # removes what install put there, keeps /etc/gpupassd
+#
+# Where things go (PREFIX=/usr/local | PREFIX=/usr):
+#   jar + lib/          $(PREFIX)/share/gpupassd/
+#   launchers           $(PREFIX)/bin/gpupassd, gpupassctl
+#   systemd unit        /usr/local/lib/systemd/system | /usr/lib/systemd/system
+#                       (any other PREFIX: /etc/systemd/system, the only other place systemd reads)
+#   D-Bus bus policy    /etc/dbus-1/system.d | /usr/share/dbus-1/system.d
+#                       (dbus-daemon and dbus-broker read only those two)
+#   polkit action       /etc/polkit-1/actions (polkit >= 126) | /usr/share/polkit-1/actions
+#   D-Bus interfaces    $(PREFIX)/share/dbus-1/interfaces/ (documentation for tools)
+#   libvirt hook        /etc/libvirt/hooks/qemu.d/gpupassd
+#   configuration       /etc/gpupassd/gpupassd.conf (never overwritten)
+#   docs + examples     $(PREFIX)/share/doc/gpupassd/
+# Fedora Kinoite/Silverblue (read-only /usr): the PREFIX=/usr/local default works, as
+# /usr/local is /var/usrlocal there and everything else goes to /etc. The polkit action needs
+# polkit >= 126 there (Fedora 41+); with an older polkit put it in /usr/share/polkit-1/actions
+# (POLKIT_ACTIONDIR=...), else only root can claim.
+
+PREFIX ?= /usr/local
+DESTDIR ?=
+SYSCONFDIR ?= /etc
+BINDIR ?= $(PREFIX)/bin
+DATADIR ?= $(PREFIX)/share
+PKGDATADIR ?= $(DATADIR)/gpupassd
+DOCDIR ?= $(DATADIR)/doc/gpupassd
+DBUS_INTERFACESDIR ?= $(DATADIR)/dbus-1/interfaces
+LIBVIRT_HOOKDIR ?= $(SYSCONFDIR)/libvirt/hooks/qemu.d
+CONFDIR ?= $(SYSCONFDIR)/gpupassd
+
+ifeq ($(PREFIX),/usr)
+UNITDIR ?= /usr/lib/systemd/system
+DBUS_POLICYDIR ?= /usr/share/dbus-1/system.d
+POLKIT_ACTIONDIR ?= /usr/share/polkit-1/actions
+else ifeq ($(PREFIX),/usr/local)
+UNITDIR ?= /usr/local/lib/systemd/system
+DBUS_POLICYDIR ?= $(SYSCONFDIR)/dbus-1/system.d
+POLKIT_ACTIONDIR ?= $(SYSCONFDIR)/polkit-1/actions
+else
+UNITDIR ?= $(SYSCONFDIR)/systemd/system
+DBUS_POLICYDIR ?= $(SYSCONFDIR)/dbus-1/system.d
+POLKIT_ACTIONDIR ?= $(SYSCONFDIR)/polkit-1/actions
+endif
+
+# The build's output (mvn package)
+TARGET ?= target
+JAR := $(TARGET)/gpupassd.jar
+IFACE_SRC := src/main/resources/org/gpupass1
+IFACES := org.gpupass1.Manager.xml org.gpupass1.Gpu.xml
+
+INSTALL ?= install
+SED_PATHS = sed -e 's|@PKGDATADIR@|$(PKGDATADIR)|g' \
+	-e 's|^ExecStart=/usr/bin/gpupassd|ExecStart=$(BINDIR)/gpupassd|' \
+	-e 's|file:///usr/share/doc/gpupassd/|file://$(DOCDIR)/|'
+
+.PHONY: all install uninstall check-built install-files print-paths
+
+all:
+	@echo "Build with 'mvn package', then 'make install' (PREFIX=$(PREFIX) DESTDIR=$(DESTDIR))."
+
+check-built:
+	@if [ ! -f "$(JAR)" ]; then \
+	  echo "make: $(JAR) is missing: build it first with 'mvn package' (make install never builds)" >&2; \
+	  exit 1; \
+	fi
+	@if ! ls "$(TARGET)"/lib/*.jar >/dev/null 2>&1; then \
+	  echo "make: $(TARGET)/lib/*.jar missing: run 'mvn package' (it copies the libraries there)" >&2; \
+	  exit 1; \
+	fi
+
+install: check-built install-files
+	@if [ -z "$(DESTDIR)" ]; then \
+	  if [ -d /run/systemd/system ]; then systemctl daemon-reload || true; fi; \
+	  case "$(POLKIT_ACTIONDIR)" in /etc/*) \
+	    v=$$(pkaction --version 2>/dev/null | sed 's/[^0-9]*\([0-9]*\).*/\1/'); \
+	    if [ -n "$$v" ] && [ "$$v" -lt 126 ]; then \
+	      echo "make: warning: polkit $$v reads actions only from /usr/share/polkit-1/actions; run 'make install POLKIT_ACTIONDIR=/usr/share/polkit-1/actions' or only root can claim GPUs" >&2; \
+	    fi;; \
+	  esac; \
+	  echo "Installed. Next: systemctl enable --now gpupassd; restart libvirtd/virtqemud so it sees the hook."; \
+	fi
+
+install-files:
+	$(INSTALL) -d $(DESTDIR)$(PKGDATADIR)/lib $(DESTDIR)$(BINDIR) $(DESTDIR)$(UNITDIR) \
+	  $(DESTDIR)$(DBUS_POLICYDIR) $(DESTDIR)$(POLKIT_ACTIONDIR) $(DESTDIR)$(DBUS_INTERFACESDIR) \
+	  $(DESTDIR)$(LIBVIRT_HOOKDIR) $(DESTDIR)$(DOCDIR)
+	$(INSTALL) -d -m 0755 $(DESTDIR)$(CONFDIR)
+	$(INSTALL) -m 0644 $(JAR) $(DESTDIR)$(PKGDATADIR)/gpupassd.jar
+	@# libraries: replace the set (an upgrade may rename them)
+	rm -f $(DESTDIR)$(PKGDATADIR)/lib/*.jar
+	$(INSTALL) -m 0644 $(TARGET)/lib/*.jar $(DESTDIR)$(PKGDATADIR)/lib/
+	$(SED_PATHS) bin/gpupassd >$(DESTDIR)$(BINDIR)/gpupassd
+	$(SED_PATHS) bin/gpupassctl >$(DESTDIR)$(BINDIR)/gpupassctl
+	chmod 0755 $(DESTDIR)$(BINDIR)/gpupassd $(DESTDIR)$(BINDIR)/gpupassctl
+	$(SED_PATHS) systemd/gpupassd.service >$(DESTDIR)$(UNITDIR)/gpupassd.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/gpupassd.service
+	$(INSTALL) -m 0644 dbus-policy/org.gpupass1.conf $(DESTDIR)$(DBUS_POLICYDIR)/org.gpupass1.conf
+	$(INSTALL) -m 0644 polkit/org.gpupass1.policy $(DESTDIR)$(POLKIT_ACTIONDIR)/org.gpupass1.policy
+	$(INSTALL) -m 0755 libvirt/hooks/qemu.d/gpupassd $(DESTDIR)$(LIBVIRT_HOOKDIR)/gpupassd
+	@for f in $(IFACES); do \
+	  if [ -f $(IFACE_SRC)/$$f ]; then \
+	    echo "$(INSTALL) -m 0644 $(IFACE_SRC)/$$f $(DESTDIR)$(DBUS_INTERFACESDIR)/$$f"; \
+	    $(INSTALL) -m 0644 $(IFACE_SRC)/$$f $(DESTDIR)$(DBUS_INTERFACESDIR)/$$f || exit 1; \
+	  else \
+	    echo "make: warning: $(IFACE_SRC)/$$f missing, not installed" >&2; \
+	  fi; \
+	done
+	$(INSTALL) -m 0644 polkit/50-gpupassd-libvirt.rules.example $(DESTDIR)$(DOCDIR)/
+	@for f in docs/install.md etc/gpupassd.conf; do \
+	  if [ -f $$f ]; then $(INSTALL) -m 0644 $$f $(DESTDIR)$(DOCDIR)/ || exit 1; fi; \
+	done
+	@# the example configuration, never over an existing one
+	@if [ -f etc/gpupassd.conf ]; then \
+	  if [ -e $(DESTDIR)$(CONFDIR)/gpupassd.conf ]; then \
+	    echo "keeping the existing $(DESTDIR)$(CONFDIR)/gpupassd.conf (the example is in $(DOCDIR))"; \
+	  else \
+	    echo "$(INSTALL) -m 0644 etc/gpupassd.conf $(DESTDIR)$(CONFDIR)/gpupassd.conf"; \
+	    $(INSTALL) -m 0644 etc/gpupassd.conf $(DESTDIR)$(CONFDIR)/gpupassd.conf; \
+	  fi; \
+	fi
+
+uninstall:
+	@if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ] && systemctl is-active -q gpupassd 2>/dev/null; then \
+	  echo "make: gpupassd is running: 'systemctl disable --now gpupassd' first (a claimed GPU stays on vfio-pci)" >&2; exit 1; \
+	fi
+	rm -f $(DESTDIR)$(BINDIR)/gpupassd $(DESTDIR)$(BINDIR)/gpupassctl
+	rm -f $(DESTDIR)$(PKGDATADIR)/gpupassd.jar $(DESTDIR)$(PKGDATADIR)/lib/*.jar
+	-rmdir $(DESTDIR)$(PKGDATADIR)/lib $(DESTDIR)$(PKGDATADIR) 2>/dev/null
+	rm -f $(DESTDIR)$(UNITDIR)/gpupassd.service
+	rm -f $(DESTDIR)$(DBUS_POLICYDIR)/org.gpupass1.conf
+	rm -f $(DESTDIR)$(POLKIT_ACTIONDIR)/org.gpupass1.policy
+	rm -f $(addprefix $(DESTDIR)$(DBUS_INTERFACESDIR)/,$(IFACES))
+	rm -f $(DESTDIR)$(LIBVIRT_HOOKDIR)/gpupassd
+	rm -f $(DESTDIR)$(DOCDIR)/install.md $(DESTDIR)$(DOCDIR)/gpupassd.conf $(DESTDIR)$(DOCDIR)/50-gpupassd-libvirt.rules.example
+	-rmdir $(DESTDIR)$(DOCDIR) 2>/dev/null
+	@if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then systemctl daemon-reload || true; fi
+	@echo "Kept $(CONFDIR)/ and the state in /var/lib/gpupassd (remove them by hand if wanted)."
+
+print-paths:
+	@echo "BINDIR=$(BINDIR) PKGDATADIR=$(PKGDATADIR) UNITDIR=$(UNITDIR) DBUS_POLICYDIR=$(DBUS_POLICYDIR) POLKIT_ACTIONDIR=$(POLKIT_ACTIONDIR) DBUS_INTERFACESDIR=$(DBUS_INTERFACESDIR) LIBVIRT_HOOKDIR=$(LIBVIRT_HOOKDIR) CONFDIR=$(CONFDIR) DOCDIR=$(DOCDIR)"

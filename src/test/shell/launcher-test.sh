@@ -1,0 +1,96 @@
+#!/bin/bash
+# Tests bin/gpupassd and bin/gpupassctl with a fake java (GPUPASS_JAVA) that records its argv:
+#  - the jar is found: GPUPASS_JAR, then @PKGDATADIR@ (as installed), then ../share/gpupassd,
+#    then ../target (a checkout); none: exit 1 with a message naming GPUPASS_JAR;
+#  - gpupassd: the lean JVM flags, -Djna.tmpdir=$CACHE_DIRECTORY, -jar JAR, the arguments
+#    unchanged (spaces, quotes, empty) and last; GPUPASS_JAVA_OPTS after the defaults;
+#  - AppCDS: first start -XX:ArchiveClassesAtExit into the cache dir, then -XX:SharedArchiveFile
+#    while jar and JVM are unchanged, a new archive when the jar changes; none for --help;
+#    GPUPASS_CDS=0 disables it;
+#  - gpupassctl: -cp JAR org.gpupass.cli.Gpupassctl ARGS, its exit status is passed on, the first
+#    run's archive is renamed into place only when written, then used.
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+
+work=$(mktemp -d /tmp/gpupass-launcher.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+mkdir -p "$work/jvm/bin" "$work/jvm/lib/server"
+: >"$work/jvm/lib/server/libjvm.so"
+cat >"$work/jvm/bin/java" <<'FAKE'
+#!/bin/bash
+# fake java: records argv; writes the archive it is asked to dump; exits $FAKE_RC
+: >"$FAKE_ARGV"
+for a in "$@"; do printf '%s\0' "$a" >>"$FAKE_ARGV"; done
+for a in "$@"; do
+    case "$a" in -XX:ArchiveClassesAtExit=*) [ "${FAKE_NO_DUMP:-}" = 1 ] || echo archive >"${a#*=}" ;; esac
+done
+exit "${FAKE_RC:-0}"
+FAKE
+chmod +x "$work/jvm/bin/java"
+export GPUPASS_JAVA=$work/jvm/bin/java FAKE_ARGV=$work/argv
+unset GPUPASS_JAR GPUPASS_JAVA_OPTS GPUPASS_CDS JAVA_HOME
+args() { tr '\0' '\n' <"$work/argv"; }
+has() { args | grep -qxF -- "$1"; }
+
+# an installed layout and a checkout layout
+inst=$work/inst; mkdir -p "$inst/bin" "$inst/share/gpupassd/lib"; echo jar >"$inst/share/gpupassd/gpupassd.jar"
+for b in gpupassd gpupassctl; do
+    sed "s|@PKGDATADIR@|$inst/share/gpupassd|" "$PROJECT_ROOT/bin/$b" >"$inst/bin/$b"; chmod +x "$inst/bin/$b"
+done
+co=$work/checkout; mkdir -p "$co/bin" "$co/target"; echo jar >"$co/target/gpupassd.jar"
+cp "$PROJECT_ROOT/bin/gpupassd" "$PROJECT_ROOT/bin/gpupassctl" "$co/bin/"
+
+export CACHE_DIRECTORY=$work/cache
+"$inst/bin/gpupassd" --bus=unix:path=/x "--holder=a b" '' "it's \"q\"" ; rc=$?
+check "gpupassd runs java (rc=$rc)" test "$rc" -eq 0
+check "installed: -jar @PKGDATADIR@/gpupassd.jar" sh -c "tr '\\0' '\\n' <'$work/argv' | grep -qxF '$inst/share/gpupassd/gpupassd.jar'"
+n=$(args | wc -l)
+check "arguments passed unchanged and last" \
+    test "$(args | tail -6 | tr '\n' '|')" = "-jar|$inst/share/gpupassd/gpupassd.jar|--bus=unix:path=/x|--holder=a b||it's \"q\"|"
+check "  ... including an empty one and quotes" test "$(tr '\0' '\n' <"$work/argv" | sed -n "$((n - 1)),${n}p" | tr '\n' '|')" = "|it's \"q\"|"
+for f in -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xmx64m -XX:-UsePerfData -XX:+ExitOnOutOfMemoryError \
+         -Dfile.encoding=UTF-8 "-Djna.tmpdir=$work/cache"; do
+    check "gpupassd flag $f" has "$f"
+done
+check "first start: -XX:ArchiveClassesAtExit=$work/cache/gpupassd.jsa" has "-XX:ArchiveClassesAtExit=$work/cache/gpupassd.jsa"
+check "  ... stamp written" test -s "$work/cache/gpupassd.jsa.stamp"
+"$inst/bin/gpupassd"
+check "next start: -XX:SharedArchiveFile" has "-XX:SharedArchiveFile=$work/cache/gpupassd.jsa"
+sleep 1; echo jar2 >"$inst/share/gpupassd/gpupassd.jar"
+"$inst/bin/gpupassd"
+check "changed jar: a new archive" has "-XX:ArchiveClassesAtExit=$work/cache/gpupassd.jsa"
+"$inst/bin/gpupassd" --help
+check_not "--help: no archive" sh -c "tr '\\0' '\\n' <'$work/argv' | grep -q Archive"
+GPUPASS_CDS=0 "$inst/bin/gpupassd"
+check_not "GPUPASS_CDS=0: no archive" sh -c "tr '\\0' '\\n' <'$work/argv' | grep -q Archive"
+GPUPASS_JAVA_OPTS="-Xmx96m -Dx=y" "$inst/bin/gpupassd"
+check "GPUPASS_JAVA_OPTS come after the defaults" \
+    test "$(args | grep -n -- '-Xmx' | cut -d: -f2 | tr '\n' ' ')" = "-Xmx64m -Xmx96m "
+GPUPASS_JAR=/some/other.jar "$inst/bin/gpupassd"
+check "GPUPASS_JAR wins" has /some/other.jar
+"$co/bin/gpupassd"
+check "checkout: ../target/gpupassd.jar" has "$co/bin/../target/gpupassd.jar"
+rm "$co/target/gpupassd.jar"
+out=$("$co/bin/gpupassd" 2>&1); rc=$?
+check "no jar: exit 1 naming GPUPASS_JAR ($out)" test "$rc" -eq 1 -a -n "$(grep -F GPUPASS_JAR <<<"$out")"
+unset CACHE_DIRECTORY
+
+# gpupassctl
+export XDG_CACHE_HOME=$work/xdg
+FAKE_NO_DUMP=1 "$inst/bin/gpupassctl" status --json
+check "gpupassctl: -cp JAR org.gpupass.cli.Gpupassctl ARGS" \
+    test "$(args | tail -5 | tr '\n' ' ')" = "-cp $inst/share/gpupassd/gpupassd.jar org.gpupass.cli.Gpupassctl status --json "
+check "gpupassctl: C1, serial GC, no perf data" sh -c "tr '\\0' '\\n' <'$work/argv' | grep -c -e '-XX:TieredStopAtLevel=1' -e '-XX:+UseSerialGC' -e '-XX:-UsePerfData' | grep -qx 3"
+check "  ... an archive that was not written is not installed" test ! -e "$work/xdg/gpupassd/gpupassctl.jsa"
+check "  ... and no temporary files are left" test -z "$(ls "$work/xdg/gpupassd" | grep -v '^gpupassctl.jsa')"
+"$inst/bin/gpupassctl" status
+check "first run dumps, then the archive is in place" test -s "$work/xdg/gpupassd/gpupassctl.jsa" -a -s "$work/xdg/gpupassd/gpupassctl.jsa.stamp"
+"$inst/bin/gpupassctl" status
+check "next run uses it" has "-XX:SharedArchiveFile=$work/xdg/gpupassd/gpupassctl.jsa"
+FAKE_RC=3 "$inst/bin/gpupassctl" claim x y; rc=$?
+check "exit status passed on (3 = $rc)" test "$rc" -eq 3
+rm -rf "$work/xdg"
+FAKE_RC=4 "$inst/bin/gpupassctl" claim x y; rc=$?
+check "exit status passed on on the first (dumping) run too (4 = $rc)" test "$rc" -eq 4
+check "sh -n bin/gpupassd bin/gpupassctl" sh -n "$PROJECT_ROOT/bin/gpupassd" "$PROJECT_ROOT/bin/gpupassctl"
+finish
