@@ -76,6 +76,11 @@ check-built:
 
 install: check-built install-files
 	@if [ -z "$(DESTDIR)" ]; then \
+	  if command -v restorecon >/dev/null 2>&1 && command -v selinuxenabled >/dev/null 2>&1 && selinuxenabled; then \
+	    restorecon -R $(PKGDATADIR) $(BINDIR)/gpupassd $(BINDIR)/gpupassctl $(UNITDIR)/gpupassd.service \
+	      $(DBUS_POLICYDIR)/org.gpupass1.conf $(POLKIT_ACTIONDIR)/org.gpupass1.policy \
+	      $(LIBVIRT_HOOKDIR)/gpupassd $(CONFDIR) 2>/dev/null || true; \
+	  fi; \
 	  if [ -d /run/systemd/system ]; then systemctl daemon-reload || true; fi; \
 	  case "$(POLKIT_ACTIONDIR)" in /etc/*) \
 	    v=$$(pkaction --version 2>/dev/null | sed 's/[^0-9]*\([0-9]*\).*/\1/'); \

@@ -41,12 +41,12 @@ if ! $PY -c 'import dbus, gi; from gi.repository import GLib' 2>/dev/null; then
     skip_or_fail "call and signal checks need python3-dbus and python3-gi"
     finish; exit
 fi
-coproc SVC { as_test_user $PY "$SHELL_DIR/fake-gpupass-service.py" "$addr" 2>&1; }
+coproc SVC { exec setpriv --reuid="$TEST_USER" --regid="$(id -g "$TEST_USER")" --init-groups --reset-env -- $PY "$SHELL_DIR/fake-gpupass-service.py" "$addr" 2>&1; }
 read -r -t 10 line <&"${SVC[0]}"
 check "a service run as $TEST_USER cannot take the name ($line)" contains "$line" "denied: org.freedesktop.DBus.Error.AccessDenied"
 wait "$SVC_PID" 2>/dev/null
 
-coproc SVC { $PY "$SHELL_DIR/fake-gpupass-service.py" "$addr" 2>&1; }
+coproc SVC { exec $PY "$SHELL_DIR/fake-gpupass-service.py" "$addr" 2>&1; }
 pids+=("$SVC_PID")
 read -r -t 10 line <&"${SVC[0]}"
 check "a service run as root takes the name ($line)" test "$line" = ready
@@ -62,7 +62,8 @@ out=$(as_test_user gdbus call --address "$addr" --dest org.gpupass1 --object-pat
 check "$TEST_USER may call Introspectable (gdbus)" contains "$out" "StateChanged"
 
 # a mutating call reaches the daemon (which does its own authorization)
-as_test_user gdbus monitor --address "$addr" --dest org.gpupass1 >"$work/monitor" 2>&1 &
+setpriv --reuid="$TEST_USER" --regid="$(id -g "$TEST_USER")" --init-groups --reset-env -- \
+    gdbus monitor --address "$addr" --dest org.gpupass1 >"$work/monitor" 2>&1 &
 mon=$!; pids+=("$mon")
 for _ in $(seq 1 50); do grep -q "Monitoring signals" "$work/monitor" 2>/dev/null && break; sleep 0.1; done
 sleep 0.3

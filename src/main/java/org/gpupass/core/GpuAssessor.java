@@ -3,6 +3,7 @@ package org.gpupass.core;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Pattern;
@@ -16,6 +17,9 @@ public final class GpuAssessor {
     private static final Set<String> KNOWN_DISPLAY_MANAGERS = Set.of("sddm.service", "gdm.service", "gdm3.service",
             "lightdm.service", "lxdm.service", "xdm.service", "greetd.service", "ly.service", "slim.service",
             "cosmic-greeter.service", "plasmalogin.service");
+    /** Services that keep a driver's GPUs open and are stopped for a claim when they run. */
+    public static final Map<String, List<String>> DRIVER_UNITS = Map.of(
+            "nvidia", List.of("nvidia-persistenced.service"));
     private static final Pattern SESSION_SCOPE = Pattern.compile("session-[A-Za-z0-9]+\\.scope");
 
     private GpuAssessor() {
@@ -58,7 +62,7 @@ public final class GpuAssessor {
                     + "(set allow_boot_display = true to hand it over)"));
         }
         if (displayManagerToStop(snap, gpu, config).isEmpty()) {
-            for (NodeHolder h : snap.holdersOf(snap.hostNodes(gpu))) {
+            for (NodeHolder h : holdersOutsideStoppedUnits(snap, gpu, config)) {
                 blockers.add(new Blocker(ErrorKind.IN_USE, h.describe()));
             }
         }
@@ -71,7 +75,7 @@ public final class GpuAssessor {
      * processes show them, then the session scopes that still hold the GPU. Empty otherwise.
      */
     public static Optional<DisplayManagerStop> displayManagerToStop(HostSnapshot snap, PciDevice gpu, Config config) {
-        List<NodeHolder> holders = snap.holdersOf(snap.hostNodes(gpu));
+        List<NodeHolder> holders = holdersOutsideStoppedUnits(snap, gpu, config);
         if (holders.isEmpty() || config.displayManagerPolicy() != Config.DisplayManagerPolicy.WHEN_HOLDING) {
             return Optional.empty();
         }
@@ -91,6 +95,22 @@ public final class GpuAssessor {
             managers.add(config.displayManager());
         }
         return Optional.of(new DisplayManagerStop(List.copyOf(managers), List.copyOf(sessions)));
+    }
+
+    /**
+     * Units a claim stops whatever holds the GPU: the active ones of {@code stop_units} and of the
+     * GPU driver's services (nvidia-persistenced for nvidia).
+     */
+    public static List<String> serviceUnitsToStop(HostSnapshot snap, PciDevice gpu, Config config) {
+        Set<String> units = new LinkedHashSet<>(config.stopUnits());
+        units.addAll(DRIVER_UNITS.getOrDefault(gpu.driver(), List.of()));
+        return units.stream().filter(snap::unitActive).toList();
+    }
+
+    /** Holders of the GPU's nodes, less those in units the claim stops anyway. */
+    static List<NodeHolder> holdersOutsideStoppedUnits(HostSnapshot snap, PciDevice gpu, Config config) {
+        List<String> stopped = serviceUnitsToStop(snap, gpu, config);
+        return snap.holdersOf(snap.hostNodes(gpu)).stream().filter(h -> !stopped.contains(h.unit())).toList();
     }
 
     /** Units to stop so the display manager lets go of a GPU; only {@code managers} can be started again. */

@@ -140,10 +140,23 @@ public final class GpuManager implements GpuService, AutoCloseable {
     /** Re-reads sysfs and announces what changed. Safe from any thread. */
     public void refresh() {
         try {
-            publish(HostSnapshot.read(host, config));
+            HostSnapshot snap = HostSnapshot.read(host, config);
+            dropClaimsRebound(snap);
+            publish(snap);
             lastRefreshNanos = System.nanoTime();
         } catch (IOException | RuntimeException e) {
             LOG.warn("cannot read the host: {}", e.toString());
+        }
+    }
+
+    /** A claimed GPU that something outside the daemon put back on its host drivers is no longer claimed. */
+    private void dropClaimsRebound(HostSnapshot snap) {
+        for (PciDevice gpu : snap.gpus(config)) {
+            PciAddress a = gpu.address();
+            if (claims.containsKey(a) && !inTransition.containsKey(a) && !stuck.contains(a)
+                    && GpuAssessor.sysfsState(snap.functionsOf(gpu)) == GpuState.HOST) {
+                dropClaim(a, "it was put back on its host drivers outside gpupassd");
+            }
         }
     }
 
@@ -272,7 +285,7 @@ public final class GpuManager implements GpuService, AutoCloseable {
             clearIntent();
             return finish(address, run, null);
         }
-        List<Step> rollback = Planner.rollbackRelease(readSnapshot(), intent.functions(), gpu.iommuGroup());
+        List<Step> rollback = Planner.rollbackRelease(readSnapshot(), intent.functions(), gpu.iommuGroup(), run.done);
         return finish(address, run, rollback);
     }
 

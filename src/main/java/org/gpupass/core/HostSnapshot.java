@@ -68,8 +68,12 @@ public final class HostSnapshot {
             }
         }
         List<NodeHolder> holders = watched.isEmpty() ? List.of() : host.holders(watched);
+        Set<String> units = new LinkedHashSet<>(config.stopUnits());
+        for (PciDevice gpu : bare.gpus(config)) {
+            units.addAll(GpuAssessor.DRIVER_UNITS.getOrDefault(gpu.driver(), List.of()));
+        }
         Set<String> activeUnits = new LinkedHashSet<>();
-        for (String unit : config.stopUnits()) {
+        for (String unit : units) {
             if (host.unitActive(unit)) {
                 activeUnits.add(unit);
             }

@@ -26,6 +26,8 @@ import org.gpupass.host.NodeHolder;
  */
 public final class Planner {
     private static final String VFIO = GpuAssessor.VFIO_DRIVER;
+    /** The module providing vfio-pci, in the kernel's spelling (as /proc/modules shows it). */
+    static final String VFIO_MODULE = "vfio_pci";
 
     private Planner() {
     }
@@ -47,20 +49,20 @@ public final class Planner {
         List<PciDevice> functions = snap.functionsOf(gpu);
         List<Step> steps = new ArrayList<>();
         List<String> unitsToRestore = new ArrayList<>();
-        for (String unit : config.stopUnits()) {
-            if (snap.unitActive(unit)) {
-                steps.add(new StopUnit(unit));
-                unitsToRestore.add(unit);
-            }
+        for (String unit : GpuAssessor.serviceUnitsToStop(snap, gpu, config)) {
+            steps.add(new StopUnit(unit));
+            unitsToRestore.add(unit);
         }
         Optional<GpuAssessor.DisplayManagerStop> displayManager = GpuAssessor.displayManagerToStop(snap, gpu, config);
         displayManager.ifPresent(dm -> {
             dm.managers().forEach(u -> steps.add(new StopUnit(u)));
             dm.sessions().forEach(u -> steps.add(new StopUnit(u)));
-            steps.add(new AwaitNoHolders(snap.hostNodes(gpu)));
         });
-        if (!snap.moduleLoaded(VFIO)) {
-            steps.add(new LoadModule(VFIO));
+        if (!steps.isEmpty() && !snap.holdersOf(snap.hostNodes(gpu)).isEmpty()) {
+            steps.add(new AwaitNoHolders(snap.hostNodes(gpu)));
+        }
+        if (!snap.moduleLoaded(VFIO_MODULE)) {
+            steps.add(new LoadModule(VFIO_MODULE));
         }
         for (PciDevice fn : functions) {
             if (!fn.driverOverride().equals(VFIO)) {
@@ -123,12 +125,16 @@ public final class Planner {
         return steps;
     }
 
-    /** Rollback of a release: every function back on vfio-pci. */
-    public static List<Step> rollbackRelease(HostSnapshot now, List<PciAddress> functions, int group) {
+    /**
+     * Rollback of a release that failed after {@code done}: every function back on vfio-pci, and
+     * the host modules it loaded unloaded again (after the unbinds, as a claim does).
+     */
+    public static List<Step> rollbackRelease(HostSnapshot now, List<PciAddress> functions, int group,
+                                             List<Step> done) {
         List<PciDevice> present = present(now, functions);
         List<Step> steps = new ArrayList<>();
-        if (!now.moduleLoaded(VFIO)) {
-            steps.add(new LoadModule(VFIO));
+        if (!now.moduleLoaded(VFIO_MODULE)) {
+            steps.add(new LoadModule(VFIO_MODULE));
         }
         for (PciDevice fn : present) {
             if (!fn.driverOverride().equals(VFIO)) {
@@ -136,6 +142,11 @@ public final class Planner {
             }
             if (fn.hasDriver() && !fn.driver().equals(VFIO)) {
                 steps.add(new Unbind(fn.address(), fn.driver()));
+            }
+        }
+        for (int i = done.size() - 1; i >= 0; i--) {
+            if (done.get(i) instanceof LoadModule m && !m.module().equals(VFIO_MODULE) && now.moduleLoaded(m.module())) {
+                steps.add(new UnloadModule(m.module()));
             }
         }
         steps.addAll(attachToVfio(present, group));
@@ -149,13 +160,13 @@ public final class Planner {
      */
     static List<Step> moveToHost(HostSnapshot snap, List<PciDevice> functions, Map<PciAddress, String> target,
                                  List<String> modulesToLoad) {
+        List<PciDevice> moving = functions.stream().filter(fn -> !settled(fn, target.get(fn.address()))).toList();
         List<Step> steps = new ArrayList<>();
-        for (PciDevice fn : functions) {
-            String wanted = target.get(fn.address());
+        for (PciDevice fn : moving) {
             if (!fn.driverOverride().isEmpty()) {
                 steps.add(new SetOverride(fn.address(), ""));
             }
-            if (fn.hasDriver() && !fn.driver().equals(wanted)) {
+            if (fn.hasDriver()) {
                 steps.add(new Unbind(fn.address(), fn.driver()));
             }
         }
@@ -164,17 +175,25 @@ public final class Planner {
                 steps.add(new LoadModule(module));
             }
         }
-        for (PciDevice fn : functions) {
+        for (PciDevice fn : moving) {
             String wanted = target.get(fn.address());
-            if (wanted != null && fn.driver().equals(wanted)) {
-                continue;
-            }
             steps.add(new Probe(fn.address()));
             if (wanted != null && !wanted.isEmpty()) {
                 steps.add(new EnsureDriver(fn.address(), wanted));
             }
         }
         return steps;
+    }
+
+    /**
+     * Already where it should be: on the recorded driver, or, with none recorded, on some host
+     * driver (an adopted GPU's companion the kernel never gave to vfio-pci).
+     */
+    private static boolean settled(PciDevice fn, String wanted) {
+        if (wanted != null) {
+            return fn.driver().equals(wanted) && fn.driverOverride().isEmpty();
+        }
+        return fn.hasDriver() && !fn.driver().equals(VFIO) && fn.driverOverride().isEmpty();
     }
 
     private static List<Step> attachToVfio(List<PciDevice> functions, int group) {

@@ -16,6 +16,7 @@ public enum Errno {
     ENODEV(19, "No such device"),
     EINVAL(22, "Invalid argument"),
     ENOSPC(28, "No space left on device"),
+    ENOSYS(38, "Function not implemented"),
     EROFS(30, "Read-only file system"),
     ETIMEDOUT(110, "Connection timed out");
 

@@ -11,7 +11,10 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -102,15 +105,29 @@ final class KernelModules {
                 .redirectOutput(ProcessBuilder.Redirect.DISCARD)
                 .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
                 .start();
+        // stderr is drained on its own thread so that the timeout below holds even if modprobe hangs
+        CompletableFuture<String> stderr = new CompletableFuture<>();
+        Thread drain = new Thread(() -> {
+            try {
+                stderr.complete(new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8).strip());
+            } catch (IOException e) {
+                stderr.complete("");
+            }
+        }, "modprobe-stderr");
+        drain.setDaemon(true);
+        drain.start();
         String err;
         int status;
         try {
-            err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8).strip();
             if (!p.waitFor(MODPROBE_TIMEOUT_S, TimeUnit.SECONDS)) {
                 p.destroyForcibly();
                 throw new KernelWriteException(shown, Errno.ETIMEDOUT, "modprobe did not finish in "
                         + MODPROBE_TIMEOUT_S + " s");
             }
+            status = p.exitValue();
+            err = stderr.get(5, TimeUnit.SECONDS);
+        } catch (ExecutionException | TimeoutException e) {
+            err = "";
             status = p.exitValue();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

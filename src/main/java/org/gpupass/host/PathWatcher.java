@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.nio.file.ClosedWatchServiceException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
-import java.nio.file.NotDirectoryException;
 import java.nio.file.Path;
 import java.nio.file.StandardWatchEventKinds;
 import java.nio.file.WatchKey;
@@ -34,9 +33,25 @@ final class PathWatcher {
         Path stop = target.getRoot();
         try (WatchService ws = target.getFileSystem().newWatchService()) {
             while (true) {
-                WatchKey key = register(ws, target, stop);
+                if (System.nanoTime() - deadline > 0) {
+                    return Files.exists(target);
+                }
+                Path watched = nearestDirectory(target, stop);
+                WatchKey key;
+                try {
+                    key = watched.register(ws, StandardWatchEventKinds.ENTRY_CREATE);
+                } catch (NoSuchFileException e) {
+                    continue; // removed since the walk: walk again
+                }
                 if (Files.exists(target)) {
                     return true;
+                }
+                // the next directory down may have appeared between the walk and the registration:
+                // then its creation gave no event here, so watch it instead
+                Path next = watched.resolve(target.getName(watched.getNameCount()));
+                if (!next.equals(target) && Files.isDirectory(next)) {
+                    key.cancel();
+                    continue;
                 }
                 long left = deadline - System.nanoTime();
                 if (left <= 0) {
@@ -47,10 +62,8 @@ final class PathWatcher {
                     return Files.exists(target);
                 }
                 fired.pollEvents();
-                if (key != null) {
-                    key.cancel(); // the watched directory may change: register again from scratch
-                }
                 fired.cancel();
+                key.cancel(); // the directory to watch may have changed: start again from the walk
             }
         } catch (IOException | ClosedWatchServiceException e) {
             LOG.warn("cannot watch for {}: {}", target, e.toString());
@@ -58,19 +71,19 @@ final class PathWatcher {
         }
     }
 
-    /** Registers the nearest existing ancestor of {@code target} for creations. */
-    private static WatchKey register(WatchService ws, Path target, Path stop) throws IOException {
+    /** The nearest existing directory above {@code target}. */
+    private static Path nearestDirectory(Path target, Path stop) throws IOException {
         Path dir = target.getParent();
-        while (dir != null) {
-            try {
-                return dir.register(ws, StandardWatchEventKinds.ENTRY_CREATE);
-            } catch (NoSuchFileException | NotDirectoryException e) {
-                if (dir.equals(stop)) {
-                    break;
-                }
-                dir = dir.getParent();
+        while (dir != null && !Files.isDirectory(dir)) {
+            if (dir.equals(stop)) {
+                dir = null;
+                break;
             }
+            dir = dir.getParent();
         }
-        throw new NoSuchFileException(target.toString(), null, "no existing ancestor to watch");
+        if (dir == null) {
+            throw new NoSuchFileException(target.toString(), null, "no existing directory above it to watch");
+        }
+        return dir;
     }
 }

@@ -1,5 +1,6 @@
 package org.gpupass.host;
 
+import java.io.BufferedReader;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryIteratorException;
@@ -53,6 +54,8 @@ final class ProcScanner {
                     out.addAll(List.of(who));
                 }
             }
+        } catch (DirectoryIteratorException e) {
+            throw e.getCause();
         }
         out.sort(Comparator.comparingInt(NodeHolder::pid).thenComparing(NodeHolder::node));
         return out;
@@ -87,7 +90,7 @@ final class ProcScanner {
         String unit;
         try {
             command = Files.readString(pidDir.resolve("comm"), StandardCharsets.UTF_8).strip();
-            uid = realUid(Files.readAllLines(pidDir.resolve("status"), StandardCharsets.ISO_8859_1));
+            uid = realUid(statusHead(pidDir.resolve("status")));
             unit = unitOf(Files.readAllLines(pidDir.resolve("cgroup"), StandardCharsets.UTF_8));
         } catch (IOException | RuntimeException e) {
             LOG.debug("process {} went away during the scan: {}", pid, e.toString());
@@ -98,6 +101,21 @@ final class ProcScanner {
             out[i] = new NodeHolder(pid, command, uid, unit, open.get(i));
         }
         return out;
+    }
+
+    /** The lines of a status file up to and including "Uid:" (the eighth or so of about sixty). */
+    private static List<String> statusHead(Path status) throws IOException {
+        List<String> lines = new ArrayList<>();
+        try (BufferedReader in = Files.newBufferedReader(status, StandardCharsets.ISO_8859_1)) {
+            String line;
+            while ((line = in.readLine()) != null) {
+                lines.add(line);
+                if (line.startsWith("Uid:")) {
+                    break;
+                }
+            }
+        }
+        return lines;
     }
 
     static int parsePid(String name) {

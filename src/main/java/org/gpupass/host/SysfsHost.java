@@ -2,6 +2,7 @@ package org.gpupass.host;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryIteratorException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -90,6 +91,8 @@ public final class SysfsHost implements Host {
         } catch (NoSuchFileException e) {
             LOG.warn("{} does not exist: no PCI devices", devices);
             return List.of();
+        } catch (DirectoryIteratorException e) {
+            throw e.getCause();
         }
         Set<Integer> keys = new HashSet<>();
         for (Raw r : raws) {
@@ -214,8 +217,9 @@ public final class SysfsHost implements Host {
                     out.add(a);
                 }
             }
-        } catch (IOException e) {
+        } catch (IOException | DirectoryIteratorException e) {
             LOG.warn("{}: cannot list consumer links ({}), taken as none", dir, e.toString());
+            out.clear();
         }
         out.sort(null);
         return out;
@@ -299,6 +303,11 @@ public final class SysfsHost implements Host {
             }
         } catch (NoSuchFileException e) {
             return names; // the device or card went away meanwhile
+        } catch (DirectoryIteratorException e) {
+            if (e.getCause() instanceof NoSuchFileException) {
+                return names;
+            }
+            throw e.getCause();
         }
         names.sort(null);
         return names;

@@ -11,14 +11,15 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.function.Function;
 import java.util.regex.Pattern;
+import org.freedesktop.dbus.DBusAsyncReply;
 import org.freedesktop.dbus.DBusPath;
 import org.freedesktop.dbus.connections.impl.DBusConnection;
 import org.freedesktop.dbus.exceptions.DBusException;
 import org.freedesktop.dbus.exceptions.DBusExecutionException;
 import org.freedesktop.dbus.interfaces.DBus;
 import org.freedesktop.dbus.interfaces.Properties;
+import org.freedesktop.dbus.messages.Message;
 import org.freedesktop.dbus.types.Variant;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -39,6 +40,7 @@ public final class SystemdUnits implements UnitControl {
     private static final Pattern UNIT = Pattern.compile(
             "[A-Za-z0-9:_.@-]{1,240}\\.(service|socket|device|mount|automount|swap|target|path|timer|slice|scope)");
     private static final Set<String> ACTIVE = Set.of("active", "activating", "reloading");
+    private static final long CALL_TIMEOUT_MS = 25_000;
 
     private final DBusConnection bus;
     private final Duration jobTimeout;
@@ -65,12 +67,12 @@ public final class SystemdUnits implements UnitControl {
         check(unit);
         DBusPath path;
         try {
-            path = manager.GetUnit(unit);
-        } catch (DBusExecutionException e) {
-            if (SystemdManager.NO_SUCH_UNIT.equals(errorName(e))) {
+            path = call(unit, DBusPath.class, "GetUnit", unit);
+        } catch (KernelWriteException e) {
+            if (e.errno() == Errno.ENOENT && e.getMessage().contains(SystemdManager.NO_SUCH_UNIT)) {
                 return false; // not loaded, so not active
             }
-            throw failure(unit, e);
+            throw e;
         }
         try {
             Properties props = bus.getRemoteObject(SystemdManager.BUS_NAME, path.getPath(), Properties.class);
@@ -79,26 +81,24 @@ public final class SystemdUnits implements UnitControl {
                 state = v.getValue();
             }
             return ACTIVE.contains(String.valueOf(state));
-        } catch (DBusException e) {
-            throw new KernelWriteException(unit, Errno.EIO, e.getMessage());
-        } catch (DBusExecutionException e) {
-            throw failure(unit, e);
+        } catch (DBusException | DBusExecutionException e) {
+            throw new KernelWriteException(unit, Errno.EIO, "ActiveState: " + e.getMessage());
         }
     }
 
     @Override
     public void stop(String unit) throws IOException {
         check(unit);
-        runJob(unit, m -> m.StopUnit(unit, "replace"));
+        runJob(unit, "StopUnit");
     }
 
     @Override
     public void start(String unit) throws IOException {
         check(unit);
-        runJob(unit, m -> m.StartUnit(unit, "replace"));
+        runJob(unit, "StartUnit");
     }
 
-    private void runJob(String unit, Function<SystemdManager, DBusPath> queue) throws IOException {
+    private void runJob(String unit, String method) throws IOException {
         subscribeOnce();
         String owner;
         try {
@@ -120,15 +120,13 @@ public final class SystemdUnits implements UnitControl {
             throw new KernelWriteException(unit, Errno.EIO, "cannot watch systemd jobs: " + e.getMessage());
         }
         try {
-            DBusPath job = queue.apply(manager);
+            DBusPath job = call(unit, DBusPath.class, method, unit, "replace");
             LOG.debug("{}: job {} queued", unit, job.getPath());
             String result = results.computeIfAbsent(job.getPath(), k -> new CompletableFuture<>())
                     .get(jobTimeout.toMillis(), TimeUnit.MILLISECONDS);
             if (!"done".equals(result)) {
                 throw new KernelWriteException(unit, Errno.EIO, "job result: " + result);
             }
-        } catch (DBusExecutionException e) {
-            throw failure(unit, e);
         } catch (TimeoutException e) {
             throw new KernelWriteException(unit, Errno.ETIMEDOUT,
                     "job did not finish within " + jobTimeout.toMillis() + " ms");
@@ -165,20 +163,36 @@ public final class SystemdUnits implements UnitControl {
         }
     }
 
-    private static String errorName(DBusExecutionException e) {
-        return e.getType() != null ? e.getType() : e.getClass().getName();
+    /**
+     * Calls a manager method and returns its reply. Goes through the reply message rather than the
+     * proxy because dbus-java 5.2.0 turns an error whose name has no Java class into a bare
+     * DBusExecutionException and loses the name (NoSuchUnit must be told from other errors).
+     */
+    private <T> T call(String unit, Class<T> type, String method, Object... args) throws KernelWriteException {
+        try {
+            DBusAsyncReply<?> pending = bus.callMethodAsync(manager, method, args);
+            Message answer = pending.getCall().getReply(CALL_TIMEOUT_MS);
+            if (answer == null) {
+                throw new KernelWriteException(unit, Errno.ETIMEDOUT, "no reply to " + method + " within "
+                        + CALL_TIMEOUT_MS + " ms");
+            }
+            if (answer instanceof org.freedesktop.dbus.messages.Error error) {
+                throw failure(unit, error.getName(), error.getException().getMessage());
+            }
+            return type.cast(pending.getReply());
+        } catch (DBusException | DBusExecutionException | ClassCastException e) {
+            throw new KernelWriteException(unit, Errno.EIO, method + ": " + e.getMessage());
+        }
     }
 
-    private static KernelWriteException failure(String unit, DBusExecutionException e) {
-        String name = errorName(e);
-        Errno errno;
-        if (SystemdManager.NO_SUCH_UNIT.equals(name) || name.endsWith(".NoSuchUnit") || name.endsWith(".LoadFailed")) {
-            errno = Errno.ENOENT;
-        } else if (name.endsWith(".AccessDenied") || name.endsWith(".InteractiveAuthorizationRequired")) {
-            errno = Errno.EACCES;
-        } else {
-            errno = Errno.EIO;
-        }
-        return new KernelWriteException(unit, errno, name + ": " + e.getMessage());
+    /** NoSuchUnit and LoadFailed are ENOENT, AccessDenied EACCES, anything else EIO; the name is kept in the text. */
+    private static KernelWriteException failure(String unit, String name, String message) {
+        Errno errno = switch (name) {
+            case SystemdManager.NO_SUCH_UNIT, "org.freedesktop.systemd1.LoadFailed" -> Errno.ENOENT;
+            case "org.freedesktop.DBus.Error.AccessDenied",
+                    "org.freedesktop.DBus.Error.InteractiveAuthorizationRequired" -> Errno.EACCES;
+            default -> Errno.EIO;
+        };
+        return new KernelWriteException(unit, errno, name + ": " + message);
     }
 }

@@ -47,6 +47,18 @@ public final class SimulatedHostBuilder {
             this.device = device;
             this.classCode = classCode;
         }
+
+        /** A copy the kernel owns, so that later builder calls do not reach into a built kernel. */
+        DeviceDraft copy() {
+            DeviceDraft c = new DeviceDraft(address, vendor, device, classCode);
+            c.name = name;
+            c.driver = driver;
+            c.override = override;
+            c.group = group;
+            c.bootVga = bootVga;
+            c.consumers = consumers;
+            return c;
+        }
     }
 
     /** A systemd unit as described. */

@@ -53,6 +53,8 @@ public final class SimulatedKernel implements Host {
         String driver;
         String override;
         boolean present = true;
+        /** Wedged: probing passes it by and bind answers ENODEV until a remove and rescan. */
+        boolean wedged;
 
         Device(SimulatedHostBuilder.DeviceDraft spec) {
             this.spec = spec;
@@ -101,7 +103,8 @@ public final class SimulatedKernel implements Host {
     private final Map<String, ModuleSpec> moduleSpecs;
     private final Map<String, DriverSpec> driverSpecs;
     private final Map<PciAddress, Device> devices = new TreeMap<>();
-    private final Map<String, SimulatedHostBuilder.UnitDraft> unitSpecs;
+    /** Each unit's processes, as started by startUnit. */
+    private final Map<String, List<ProcessTemplate>> unitSpecs = new LinkedHashMap<>();
     /** Loaded modules in load order: drivers register, and are tried at probe, in this order. */
     private final Set<String> loaded = new LinkedHashSet<>();
     private final Map<String, Integer> extraUsers;
@@ -119,13 +122,13 @@ public final class SimulatedKernel implements Host {
         iommu = b.iommu;
         moduleSpecs = Map.copyOf(b.modules);
         driverSpecs = new LinkedHashMap<>(b.drivers);
-        unitSpecs = new LinkedHashMap<>(b.units);
         extraUsers = new HashMap<>(b.extraUsers);
         moduleSpecs.values().stream().filter(ModuleSpec::builtin).map(ModuleSpec::name)
                 .sorted().forEach(loaded::add);
         b.loads.forEach(m -> loadWithDeps(m, false));
         int nextGroup = b.devices.values().stream().mapToInt(d -> d.group).max().orElse(-1) + 1;
-        for (SimulatedHostBuilder.DeviceDraft draft : b.devices.values()) {
+        for (SimulatedHostBuilder.DeviceDraft described : b.devices.values()) {
+            SimulatedHostBuilder.DeviceDraft draft = described.copy();
             if (draft.group < 0) {
                 draft.group = nextGroup++;
             }
@@ -137,7 +140,8 @@ public final class SimulatedKernel implements Host {
             }
         }
         b.freeProcesses.forEach(this::spawn);
-        for (SimulatedHostBuilder.UnitDraft u : unitSpecs.values()) {
+        for (SimulatedHostBuilder.UnitDraft u : b.units.values()) {
+            unitSpecs.put(u.name, List.copyOf(u.processes));
             if (u.active) {
                 activeUnits.add(u.name);
                 u.processes.forEach(this::spawn);
@@ -238,17 +242,7 @@ public final class SimulatedKernel implements Host {
 
     @Override
     public boolean awaitPath(String devPath, Duration timeout) throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        synchronized (lock) {
-            while (!allNodes().containsKey(devPath)) {
-                long left = deadline - System.nanoTime();
-                if (left <= 0) {
-                    return false;
-                }
-                lock.wait(Math.max(1, left / 1_000_000));
-            }
-            return true;
-        }
+        return awaitState(() -> allNodes().containsKey(devPath), timeout);
     }
 
     @Override
@@ -327,6 +321,9 @@ public final class SimulatedKernel implements Host {
             if (!d.driver.isEmpty()) {
                 throw new KernelWriteException(path, Errno.ENODEV, function + " is bound to " + d.driver);
             }
+            if (d.wedged) {
+                throw new KernelWriteException(path, Errno.ENODEV, function + " is wedged until removed and rescanned");
+            }
             if (!matches(d, drv)) {
                 throw new KernelWriteException(path, Errno.ENODEV, driver + " does not match " + function);
             }
@@ -364,6 +361,7 @@ public final class SimulatedKernel implements Host {
                 if (!d.present) {
                     d.present = true;
                     d.override = "";
+                    d.wedged = false;
                     probe(d);
                 }
             }
@@ -429,9 +427,9 @@ public final class SimulatedKernel implements Host {
     @Override
     public void startUnit(String unit) throws IOException {
         write(Op.START_UNIT, unit, "", "systemctl start " + unit, () -> {
-            SimulatedHostBuilder.UnitDraft u = unitOr(unit, "systemctl start " + unit);
+            List<ProcessTemplate> templates = unitOr(unit, "systemctl start " + unit);
             if (activeUnits.add(unit)) {
-                u.processes.forEach(this::spawn);
+                templates.forEach(this::spawn);
             }
             return null;
         });
@@ -545,6 +543,20 @@ public final class SimulatedKernel implements Host {
         endHangs(HangEnd.RELEASE);
     }
 
+    /**
+     * Wedges a function the way some GPUs come back from a VM: probing passes it by and bind
+     * answers ENODEV until it is removed and the bus rescanned. Not a write; not logged.
+     */
+    public void wedge(PciAddress function) {
+        synchronized (lock) {
+            Device d = devices.get(function);
+            if (d == null) {
+                throw new IllegalArgumentException("no device " + function);
+            }
+            d.wedged = true;
+        }
+    }
+
     /** Every injected hang now goes through and does its write (which may then block on its own, like nvidia's unbind). */
     public void completeHangs() {
         synchronized (lock) {
@@ -566,9 +578,14 @@ public final class SimulatedKernel implements Host {
 
     /** Waits (on the monitor, not sleeping) until at least {@code n} calls hang; whether they do at return. */
     public boolean awaitHung(int n, Duration timeout) throws InterruptedException {
+        return awaitState(() -> hangs.size() >= n, timeout);
+    }
+
+    /** Waits on the monitor (every change notifies it) until {@code done} holds; whether it does at return. */
+    private boolean awaitState(BooleanSupplier done, Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         synchronized (lock) {
-            while (hangs.size() < n) {
+            while (!done.getAsBoolean()) {
                 long left = deadline - System.nanoTime();
                 if (left <= 0) {
                     return false;
@@ -684,8 +701,8 @@ public final class SimulatedKernel implements Host {
         return d;
     }
 
-    private SimulatedHostBuilder.UnitDraft unitOr(String unit, String path) throws KernelWriteException {
-        SimulatedHostBuilder.UnitDraft u = unitSpecs.get(unit);
+    private List<ProcessTemplate> unitOr(String unit, String path) throws KernelWriteException {
+        List<ProcessTemplate> u = unitSpecs.get(unit);
         if (u == null) {
             throw new KernelWriteException(path, Errno.ENOENT, "Unit " + unit + " not loaded.");
         }
@@ -718,7 +735,7 @@ public final class SimulatedKernel implements Host {
 
     /** drivers_probe / device_attach: the first registered matching driver whose probe succeeds. */
     private void probe(Device d) {
-        if (!d.driver.isEmpty()) {
+        if (!d.driver.isEmpty() || d.wedged) {
             return;
         }
         for (DriverSpec drv : registeredDrivers()) {

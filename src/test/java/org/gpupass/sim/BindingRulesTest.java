@@ -16,8 +16,10 @@ import java.util.List;
 import org.gpupass.core.PciAddress;
 import org.gpupass.host.Errno;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /** driver_override, bind, unbind, drivers_probe, remove and rescan, as drivers/base/bus.c does them. */
+@Timeout(10)
 class BindingRulesTest {
 
     /** Two functions of one card, vfio_pci loaded, nothing else. */

@@ -1,0 +1,103 @@
+package org.gpupass.core;
+
+import static org.gpupass.core.Hosts.NVIDIA;
+import static org.gpupass.core.Hosts.NVIDIA_AUDIO;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.stream.Stream;
+import org.gpupass.sim.SimulatedKernel;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+class StateStoreTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void claimsAndIntentsRoundTrip() throws Exception {
+        StateStore store = new StateStore(dir);
+        ClaimRecord claim = new ClaimRecord(NVIDIA, "win 11 = «gaming»", 1234567, Map.of(NVIDIA, "nvidia",
+                NVIDIA_AUDIO, "snd_hda_intel"), List.of("sddm.service"), List.of("nvidia_drm", "nvidia"));
+        store.saveClaim(claim);
+        assertEquals(Map.of(NVIDIA, claim), store.loadClaims());
+        Intent intent = new Intent(Intent.CLAIM, NVIDIA, "win11", List.of(NVIDIA, NVIDIA_AUDIO),
+                Map.of(NVIDIA, "nvidia"), List.of("sddm.service", "session-2.scope"), List.of("sddm.service"),
+                List.of("nvidia"), 42);
+        store.writeIntent(intent);
+        assertEquals(Optional.of(intent), store.loadIntent());
+        store.clearIntent();
+        assertEquals(Optional.empty(), store.loadIntent());
+        try (Stream<Path> files = Files.list(dir)) {
+            assertTrue(files.noneMatch(p -> p.getFileName().toString().endsWith(".tmp")));
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"", "garbage", "format=2\ngpu=0000:01:00.0\nholder=x\nsince=1\nunits_to_restore=\nunloaded_modules=\n",
+            "format=1\ngpu=zz\nholder=x\nsince=1\nunits_to_restore=\nunloaded_modules=\n",
+            "format=1\ngpu=0000:01:00.0\nholder=a\u0007b\nsince=1\nunits_to_restore=\nunloaded_modules=\n",
+            "format=1\ngpu=0000:01:00.0\nholder=x\nsince=soon\nunits_to_restore=\nunloaded_modules=\n",
+            "format=1\ngpu=0000:01:00.0\nholder=x\nsince=1\ndriver.0000:01:00.0=../../x\nunits_to_restore=\nunloaded_modules=\n",
+            "format=1\ngpu=0000:02:00.0\nholder=x\nsince=1\nunits_to_restore=\nunloaded_modules=\n"})
+    void aCorruptClaimIsMovedAsideAndIgnored(String content) throws Exception {
+        StateStore store = new StateStore(dir);
+        Files.writeString(dir.resolve("claims/pci_0000_01_00_0.claim"), content);
+        assertEquals(Map.of(), store.loadClaims());
+        assertFalse(Files.exists(dir.resolve("claims/pci_0000_01_00_0.claim")));
+        try (Stream<Path> files = Files.list(dir.resolve("claims"))) {
+            assertTrue(files.anyMatch(p -> p.getFileName().toString().startsWith("pci_0000_01_00_0.claim.corrupt-")));
+        }
+    }
+
+    @Test
+    void aCorruptIntentIsMovedAsideAndTheDaemonStarts() throws Exception {
+        Files.writeString(dir.resolve("intent"), "format=1\noperation=explode\n");
+        SimulatedKernel kernel = Hosts.builtIn("dual-gpu");
+        GpuManager m = Hosts.manager(kernel, dir, Hosts.config(""));
+        assertEquals(GpuState.HOST, m.gpu(NVIDIA).orElseThrow().state());
+        assertFalse(Files.exists(dir.resolve("intent")));
+        m.close();
+    }
+
+    @Test
+    void startupDropsClaimsOfGpusBackOnTheHostAndAdoptsUnclaimedVfioGpus() throws Exception {
+        StateStore store = new StateStore(dir);
+        store.saveClaim(new ClaimRecord(NVIDIA, "stale", 1, Map.of(), List.of(), List.of()));
+        SimulatedKernel kernel = Hosts.parse(Hosts.TWO_DISCRETE);
+        kernel.loadModule("vfio_pci");
+        for (PciAddress fn : List.of(Hosts.SECOND, Hosts.SECOND_AUDIO)) {
+            kernel.setDriverOverride(fn, "vfio-pci");
+            kernel.unbind(fn, Hosts.device(kernel, fn).driver());
+            kernel.driversProbe(fn);
+        }
+        GpuManager m = Hosts.manager(kernel, dir, Hosts.config(""));
+        assertEquals("", m.gpu(NVIDIA).orElseThrow().holder());
+        assertEquals(GpuState.VFIO, m.gpu(Hosts.SECOND).orElseThrow().state());
+        assertEquals(Map.of(Hosts.SECOND, ""), Map.of(Hosts.SECOND, store.loadClaims().get(Hosts.SECOND).holder()));
+        assertFalse(store.loadClaims().containsKey(NVIDIA));
+        m.close();
+    }
+
+    @Test
+    void claimsSurviveARestart() throws Exception {
+        SimulatedKernel kernel = Hosts.builtIn("dual-gpu");
+        GpuManager first = Hosts.manager(kernel, dir, Hosts.config(""));
+        first.claim("01:00.0", "win11");
+        first.close();
+        GpuManager second = Hosts.manager(kernel, dir, Hosts.config(""));
+        assertEquals("win11", second.gpu(NVIDIA).orElseThrow().holder());
+        assertEquals("nvidia", second.gpu(NVIDIA).orElseThrow().hostDriver());
+        second.release("01:00.0", "win11");
+        assertEquals("nvidia", Hosts.device(kernel, NVIDIA).driver());
+        second.close();
+    }
+}

@@ -1,0 +1,154 @@
+package org.gpupass.host;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.FileNotFoundException;
+import java.io.IOException;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileSystemException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.List;
+import org.gpupass.core.PciAddress;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class SysfsHostWritesTest {
+    static final PciAddress NV = PciAddress.tryParse("0000:01:00.0");
+
+    @TempDir
+    Path dir;
+    FakeRoot r;
+    SysfsHost host;
+
+    @BeforeEach
+    void setUp() {
+        r = new FakeRoot(dir);
+        r.gpu("0000:01:00.0", "0x10de", "0x2705", "nvidia", 1);
+        r.mkdirs("sys/bus/pci/drivers/vfio-pci");
+        host = new SysfsHost(dir, new RecordingUnits());
+    }
+
+    @Test
+    void driverOverrideWritesTheNameAndClearsWithANewline() throws IOException {
+        host.setDriverOverride(NV, "vfio-pci");
+        assertEquals("vfio-pci", r.read("sys/bus/pci/devices/0000:01:00.0/driver_override"));
+        host.setDriverOverride(NV, "");
+        assertEquals("\n", r.read("sys/bus/pci/devices/0000:01:00.0/driver_override"));
+    }
+
+    @Test
+    void unbindAndBindWriteTheAddressToTheDriver() throws IOException {
+        host.unbind(NV, "nvidia");
+        assertEquals("0000:01:00.0", r.read("sys/bus/pci/drivers/nvidia/unbind"));
+        host.bind(NV, "vfio-pci");
+        assertEquals("0000:01:00.0", r.read("sys/bus/pci/drivers/vfio-pci/bind"));
+    }
+
+    @Test
+    void probeRemoveAndRescan() throws IOException {
+        host.driversProbe(PciAddress.tryParse("01:00.1"));
+        assertEquals("0000:01:00.1", r.read("sys/bus/pci/drivers_probe"));
+        host.remove(NV);
+        assertEquals("1", r.read("sys/devices/pci0000:00/0000:01:00.0/remove"));
+        host.rescan();
+        assertEquals("1", r.read("sys/bus/pci/rescan"));
+    }
+
+    @Test
+    void aSecondWriteReplacesTheFirst() throws IOException {
+        host.setDriverOverride(NV, "snd_hda_intel");
+        host.setDriverOverride(NV, "vfio-pci");
+        assertEquals("vfio-pci", r.read("sys/bus/pci/devices/0000:01:00.0/driver_override"));
+    }
+
+    @Test
+    void missingDriverDirectoryIsEnoentNamingTheKernelPath() {
+        KernelWriteException e = assertThrows(KernelWriteException.class, () -> host.bind(NV, "amdgpu"));
+        assertEquals(Errno.ENOENT, e.errno());
+        assertEquals("/sys/bus/pci/drivers/amdgpu/bind", e.path());
+        assertFalse(Files.exists(r.path("sys/bus/pci/drivers/amdgpu")));
+    }
+
+    @Test
+    void missingDeviceIsEnoent() {
+        KernelWriteException e = assertThrows(KernelWriteException.class,
+                () -> host.remove(PciAddress.tryParse("0000:07:00.0")));
+        assertEquals(Errno.ENOENT, e.errno());
+        assertEquals("/sys/bus/pci/devices/0000:07:00.0/remove", e.path());
+    }
+
+    /** A read-only sysfs attribute refuses writes even to root, like a driver that has no bind file. */
+    @Test
+    void readOnlyKernelFileIsEacces() throws IOException {
+        Path ro = Path.of("/sys/kernel/uevent_seqnum");
+        assumeTrue(Files.exists(ro), "no sysfs on this machine");
+        String before = Files.readString(ro);
+        FakeRoot.linkAbs(r.path("sys/bus/pci/rescan"), ro.toString());
+        KernelWriteException e = assertThrows(KernelWriteException.class, () -> host.rescan());
+        assertTrue(e.errno() == Errno.EACCES || e.errno() == Errno.EROFS, e.getMessage());
+        assertEquals("/sys/bus/pci/rescan", e.path());
+        assertTrue(Files.readString(ro).strip().matches("[0-9]+"), "untouched: " + before);
+    }
+
+    @Test
+    void nonRootSeesEaccesOnAReadOnlyFile() throws IOException {
+        assumeTrue(!"root".equals(System.getProperty("user.name")), "root ignores file modes");
+        Path f = r.path("sys/bus/pci/drivers/nvidia/unbind");
+        Files.writeString(f, "");
+        assertTrue(f.toFile().setWritable(false, false));
+        KernelWriteException e = assertThrows(KernelWriteException.class, () -> host.unbind(NV, "nvidia"));
+        assertEquals(Errno.EACCES, e.errno());
+    }
+
+    @Test
+    void driverNamesThatCouldEscapeAreRefusedBeforeAnyWrite() throws IOException {
+        for (String bad : List.of("..", ".", "../../../tmp", "a/b", "", "nv idia", "nvidia\n")) {
+            KernelWriteException e = assertThrows(KernelWriteException.class, () -> host.bind(NV, bad), bad);
+            assertEquals(Errno.EINVAL, e.errno(), bad);
+            assertThrows(KernelWriteException.class, () -> host.unbind(NV, bad), bad);
+            if (!bad.isEmpty()) {
+                assertThrows(KernelWriteException.class, () -> host.setDriverOverride(NV, bad), bad);
+            }
+        }
+        assertFalse(Files.exists(r.path("sys/bus/pci/bind")));
+        assertFalse(Files.exists(r.path("sys/bus/bind")));
+        assertFalse(Files.exists(r.path("sys/bus/pci/drivers/bind")));
+        assertFalse(Files.exists(r.path("sys/bus/pci/devices/0000:01:00.0/driver_override.new")));
+        assertEquals("(null)\n", r.read("sys/bus/pci/devices/0000:01:00.0/driver_override"));
+    }
+
+    @Test
+    void errnoFromJavaExceptions() {
+        assertEquals(Errno.ENOENT, KernelFiles.errnoOf(new NoSuchFileException("/sys/x")));
+        assertEquals(Errno.EACCES, KernelFiles.errnoOf(new AccessDeniedException("/sys/x")));
+        assertEquals(Errno.ENODEV, KernelFiles.errnoOf(new FileSystemException("/sys/no such device", null,
+                "No such device")));
+        assertEquals(Errno.EBUSY, KernelFiles.errnoOf(new FileSystemException("/sys/x", null,
+                "Device or resource busy")));
+        assertEquals(Errno.ENXIO, KernelFiles.errnoOf(new IOException("No such device or address")));
+        assertEquals(Errno.EINVAL, KernelFiles.errnoOf(new IOException("Invalid argument")));
+        assertEquals(Errno.EACCES, KernelFiles.errnoOf(new FileNotFoundException("/sys/x (Permission denied)")));
+        assertEquals(Errno.EIO, KernelFiles.errnoOf(new IOException("Is a directory")));
+    }
+
+    @Test
+    void writingADirectoryIsAKernelWriteException() throws IOException {
+        r.mkdirs("sys/bus/pci/drivers_probe");
+        KernelWriteException e = assertThrows(KernelWriteException.class, () -> host.driversProbe(NV));
+        assertEquals("/sys/bus/pci/drivers_probe", e.path());
+    }
+
+    @Test
+    void errnoNumbersMapToTheEnum() {
+        assertEquals(Errno.EBUSY, KernelFiles.ofNumber(16));
+        assertEquals(Errno.EPERM, KernelFiles.ofNumber(1));
+        assertEquals(null, KernelFiles.ofNumber(999));
+    }
+}
