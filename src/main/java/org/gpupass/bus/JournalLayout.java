@@ -16,7 +16,15 @@ import java.time.format.DateTimeFormatter;
 public final class JournalLayout extends LayoutBase<ILoggingEvent> {
     private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("HH:mm:ss.SSS")
             .withZone(ZoneId.systemDefault());
-    private final boolean journal = System.getenv("JOURNAL_STREAM") != null;
+    private final boolean journal;
+
+    public JournalLayout() {
+        this(System.getenv("JOURNAL_STREAM") != null);
+    }
+
+    JournalLayout(boolean journal) {
+        this.journal = journal;
+    }
 
     @Override
     public String doLayout(ILoggingEvent event) {

@@ -42,9 +42,21 @@ final class ManagerObject implements Manager, Properties {
         mutations.run("release " + describe(device), () -> service.release(device, holder));
     }
 
+    /** The last Status reply and the snapshot it was made from: building variants is the costly part. */
+    private record StatusReply(List<GpuStatus> gpus, List<Map<String, Variant<?>>> reply) {
+    }
+
+    private volatile StatusReply lastStatus = new StatusReply(List.of(), List.of());
+
     @Override
     public List<Map<String, Variant<?>>> Status() {
-        return service.gpus().stream().map(GpuProperties::of).toList();
+        List<GpuStatus> gpus = service.gpus();
+        StatusReply last = lastStatus;
+        if (!last.gpus().equals(gpus)) {
+            last = new StatusReply(gpus, gpus.stream().map(GpuProperties::of).toList());
+            lastStatus = last;
+        }
+        return last.reply();
     }
 
     @Override

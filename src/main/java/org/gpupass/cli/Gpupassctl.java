@@ -44,7 +44,7 @@ public final class Gpupassctl {
     private final PrintStream out;
     private final PrintStream err;
 
-    Gpupassctl(PrintStream out, PrintStream err) {
+    public Gpupassctl(PrintStream out, PrintStream err) {
         this.out = out;
         this.err = err;
     }
@@ -56,7 +56,8 @@ public final class Gpupassctl {
         System.exit(new Gpupassctl(System.out, System.err).run(args));
     }
 
-    int run(String... args) {
+    /** Runs one command line; returns the exit code. */
+    public int run(String... args) {
         String bus = null;
         long timeoutMs = 300_000;
         List<String> words = new ArrayList<>();
