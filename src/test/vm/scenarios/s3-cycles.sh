@@ -23,6 +23,16 @@ for ((i = 1; i <= N; i++)); do
     [ $bad = 1 ] && break
 done
 rss20=$(daemon_rss_kib)
+# Where a cycle's time goes: one busctl call that does nothing (its exec and connect), and the
+# daemon's own step time per transition (from its log: "claim ...: 10/10 steps in N ms").
+calls=
+for ((i = 0; i < 10; i++)); do
+    now; t0=$NOW; bctl get-property org.gpupass1 "$(gpu_path $GPU)" org.gpupass1.Gpu State > /dev/null; now
+    calls+=" $(( (NOW - t0) / 1000 ))"
+done
+fig bench.busctl_get_property.median_ms "$(echo $calls | median)"
+fig bench.gpupassd.claim_steps.median_ms "$(grep -o 'claim 0000:01:00.0 for bench: [0-9/]* steps in [0-9]* ms' "$GP_RES/$SCEN.daemon.log" | awk '{print $(NF-1)}' | median)"
+fig bench.gpupassd.release_steps.median_ms "$(grep -o 'release 0000:01:00.0 from bench: [0-9/]* steps in [0-9]* ms' "$GP_RES/$SCEN.daemon.log" | awk '{print $(NF-1)}' | median)"
 expect "all $N cycles went to vfio-pci and back (sysfs)" test $bad = 0
 expect "no override left on the GPU" no_ovr $GPU
 expect "no override left on the audio function" no_ovr $AUD
