@@ -154,3 +154,5 @@ state_changes() {
 }
 daemon_rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$DAEMON_PID/status"; }
 contains() { case $1 in *"$2"*) return 0 ;; esac; return 1; }
+lacks() { ! contains "$1" "$2"; }
+matches() { [[ $1 =~ $2 ]]; }  # TEXT ERE

@@ -41,7 +41,7 @@ g=$(gdbus call --address "$GP_BUS" --dest org.gpupass1 --object-path "$(gpu_path
     --method org.freedesktop.DBus.Properties.Get org.gpupass1.Gpu State 2>&1); log "gdbus: $g"
 expect "gdbus Get State" test "$g" = "(<'host'>,)"
 d=$(ds "$(gpu_path $GPU)" org.freedesktop.DBus.Properties.Get string:org.gpupass1.Gpu string:IommuGroup); log "dbus-send: $d"
-expect "dbus-send Get IommuGroup is a variant" sh -c "echo '$d' | grep -q 'variant *int32 $G'"
+expect "dbus-send Get IommuGroup is a variant" matches "$d" "variant[[:space:]]+int32 $G"
 i=$(gdbus introspect --address "$GP_BUS" --dest org.gpupass1 --object-path "$(gpu_path $GPU)" 2>&1)
 expect "gdbus introspect lists org.gpupass1.Gpu" contains "$i" "interface org.gpupass1.Gpu"
 stop_daemon
