@@ -10,6 +10,11 @@ printf '%-44s %18s %10s\n' "raw sysfs writes (3 per function, and back)" "${raw:
 printf '%-44s %18s %10s\n' "gpupassd (busctl Claim + Release)" "${gp:-n/a}" "$(ratio "$gp" "$raw")"
 printf '%-44s %18s %10s\n' "driverctl --nosave set/unset-override" "${dc:-n/a}" "$(ratio "$dc" "$raw")"
 printf '%-44s %18s %10s\n' "seed-style hook (new_id/unbind/bind, sleep 2)" "${seed:-n/a}" "$(ratio "$seed" "$raw")"
+bc=$(m busctl_get_property) cs=$(m gpupassd.claim_steps) rs=$(m gpupassd.release_steps)
+if [ -n "$gp" ] && [ -n "$bc" ] && [ -n "$cs" ] && [ -n "$rs" ]; then
+    echo "gpupassd's cycle, taken apart: 2 busctl execs ~$((2 * bc)) ms (one bare get-property: $bc ms);" \
+        "the daemon's steps: claim $cs + release $rs = $((cs + rs)) ms; the rest (snapshot, plan, journal, signals): ~$((gp - 2 * bc - cs - rs)) ms"
+fi
 if [ -n "$gp" ] && [ -n "$raw" ] && [ -n "$seed" ]; then
     a=$(awk -v g="$gp" -v r="$raw" 'BEGIN { print (g <= 1.5 * r) ? "met" : "MISSED" }')
     b=$(awk -v g="$gp" -v s="$seed" 'BEGIN { print (s >= 10 * g) ? "met" : "MISSED" }')
