@@ -34,7 +34,8 @@ cache=${cache:-$basedir/target/vm-cache}
 out=${out:-$basedir/target/vm-runs/$topo-$(date +%s)}
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
-rm -f "$out/results" "$out/console.log"
+# A previous run's files would be read as this one's (logs are appended to): start empty.
+find "$out" -maxdepth 1 -type f -delete
 initrd=$("$here/build-initramfs.sh" "$cache" "$kver") || exit 2
 
 iommu_dev=(-device intel-iommu,intremap=on,caching-mode=on)

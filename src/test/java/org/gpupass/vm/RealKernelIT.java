@@ -37,7 +37,7 @@ class RealKernelIT {
             .toAbsolutePath().normalize();
     private static final boolean REQUIRED = Boolean.parseBoolean(System.getProperty("gpupass.vm.required", "false"));
     /** A scenario's time limit inside the guest. */
-    private static final int SCENARIO_LIMIT_S = Integer.getInteger("gpupass.vm.scenarioLimit", 900);
+    private static final int SCENARIO_LIMIT_S = Integer.getInteger("gpupass.vm.scenarioLimit", 480);
 
     /** One guest boot: a topology and the scenarios run in it, in order. */
     private record Boot(String topology, int timeoutSeconds, List<String> scenarios) {
