@@ -6,7 +6,8 @@
 #
 # "In the middle": the core's test-only pause point GPUPASSD_TEST_PAUSE_AFTER_STEP=N makes every
 # transition stop after its N-th step (logged "paused after step N (...) until killed"); the kill
-# lands there. With N=3 a claim has moved the GPU off bochs-drm but not the audio function, and a
+# lands there. After step 3 a claim has moved the GPU off bochs-drm but not the audio function;
+# after step 5 the GPU is already on vfio-pci and the audio function unbound; after step 3 a
 # release has the GPU unbound and the audio function still on vfio-pci. Without the pause point
 # (an older build) the scenario races: it watches sysfs with shell builtins and kills the daemon as
 # soon as the transition's first kernel write is visible.
@@ -17,7 +18,7 @@ source "$GP_VM/guest/lib.sh"
 need_daemon
 GPU=0000:01:00.0 AUD=0000:01:00.1
 G=$(group $GPU)
-PAUSE_STEP=${PAUSE_STEP:-3}
+PAUSE_STEP=3
 on_vfio() { is_drv $GPU vfio-pci && is_drv $AUD vfio-pci && [[ -e /dev/vfio/$G ]]; }
 on_host() { is_drv $GPU bochs-drm && is_drv $AUD snd_hda_intel && no_ovr $GPU && no_ovr $AUD; }
 # mid-transition markers, read with builtins only
@@ -41,12 +42,12 @@ kill_during() {
     kill -KILL $DAEMON_PID; wait $DAEMON_PID 2>/dev/null; DAEMON_PID=
     wait $call 2>/dev/null
     log "killed during $op by $how at: $(snapshot $GPU $AUD)"
-    fig "s6.$op.killed_at" "$how: $(snapshot $GPU $AUD | tr ' ' _)"
+    fig "s6.$op.$PAUSE_STEP.killed_at" "$how: $(snapshot $GPU $AUD | tr ' ' _)"
     FINISHED=0
     if [ $op = claim ] && on_vfio; then FINISHED=1; log "note: the claim had already finished when the kill landed"; fi
     if [ $op = release ] && on_host; then FINISHED=1; log "note: the release had already finished when the kill landed"; fi
     expect "$op: the kill landed mid-transition" test $FINISHED = 0
-    cat "$GP_RES/$SCEN.daemon.log" >> "$GP_RES/$SCEN.daemon.log.before-$op"; : > "$GP_RES/$SCEN.daemon.log"
+    cat "$GP_RES/$SCEN.daemon.log" >> "$GP_RES/$SCEN.daemon.log.before-$op-$PAUSE_STEP"; : > "$GP_RES/$SCEN.daemon.log"
 }
 # reconciled HOLDER LABEL WANT: after a restart, State is WANT and sysfs agrees; vfio keeps HOLDER
 reconciled() {
@@ -71,13 +72,16 @@ back_to_host() {
 }
 
 require "pair on host drivers at start" on_host
-# 1. kill -9 in the middle of a Claim
-kill_during claim Claim crash1 claim_started
-want=host; [ $FINISHED = 1 ] && want=vfio
-start_daemon
-reconciled crash1 claim $want
-expect "back to host after the interrupted claim" back_to_host
-stop_daemon
+# 1. kill -9 in the middle of a Claim, at two points
+for PAUSE_STEP in 3 5; do
+    kill_during claim Claim crash1 claim_started
+    want=host; [ $FINISHED = 1 ] && want=vfio
+    start_daemon
+    reconciled crash1 "claim-after-step-$PAUSE_STEP" $want
+    expect "back to host after the claim interrupted after step $PAUSE_STEP" back_to_host
+    stop_daemon
+done
+PAUSE_STEP=3
 # 2. kill -9 in the middle of a Release
 start_daemon
 o=$(mgr Claim ss $GPU crash2 2>&1); log "Claim: $o"
