@@ -2,8 +2,8 @@ package org.gpupass.core;
 
 import java.util.Map;
 
-/** Human names of PCI classes, for blocker sentences ("(SATA controller)"). */
-final class ClassNames {
+/** Human names of PCI classes, for blocker sentences ("(SATA controller)") and doctor's group lists. */
+public final class ClassNames {
     private static final Map<Integer, String> BY_SUBCLASS = Map.ofEntries(
             Map.entry(0x0100, "SCSI controller"), Map.entry(0x0101, "IDE controller"),
             Map.entry(0x0104, "RAID controller"), Map.entry(0x0106, "SATA controller"),
@@ -20,7 +20,7 @@ final class ClassNames {
     private ClassNames() {
     }
 
-    static String of(int classCode) {
+    public static String of(int classCode) {
         return BY_SUBCLASS.getOrDefault(classCode >>> 8, String.format("class %04x", classCode >>> 8));
     }
 }

@@ -71,6 +71,7 @@ public final class Config {
     public static final String STOP_DISPLAY_MANAGER = "stop_display_manager";
     public static final String STOP_UNITS = "stop_units";
     public static final String UNLOAD_HOST_MODULES = "unload_host_modules";
+    public static final String UNBIND_CONSOLES = "unbind_consoles";
     public static final String MODULES_PREFIX = "modules.";
     public static final String WRITE_TIMEOUT = "write_timeout";
     public static final String SETTLE_TIMEOUT = "settle_timeout";
@@ -79,7 +80,8 @@ public final class Config {
 
     /** The fixed keys, in documentation order ({@code modules.<driver>} comes after unload_host_modules). */
     static final List<String> KEYS = List.of(MANAGE, ALLOW_BOOT_DISPLAY, DISPLAY_MANAGER, STOP_DISPLAY_MANAGER,
-            STOP_UNITS, UNLOAD_HOST_MODULES, WRITE_TIMEOUT, SETTLE_TIMEOUT, LOCK_TIMEOUT, REFRESH_INTERVAL);
+            STOP_UNITS, UNBIND_CONSOLES, UNLOAD_HOST_MODULES, WRITE_TIMEOUT, SETTLE_TIMEOUT, LOCK_TIMEOUT,
+            REFRESH_INTERVAL);
 
     /** Built-in {@code modules.<driver>} values, in unload order. */
     static final Map<String, List<String>> DEFAULT_MODULES = Map.of(
@@ -124,6 +126,7 @@ public final class Config {
     private final List<String> stopUnits;
     private final boolean unloadHostModules;
     private final Map<String, List<String>> moduleOverrides;
+    private final boolean unbindConsoles;
     private final Duration writeTimeout;
     private final Duration settleTimeout;
     private final Duration lockTimeout;
@@ -137,6 +140,7 @@ public final class Config {
         this.stopUnits = List.copyOf(b.stopUnits);
         this.unloadHostModules = b.unloadHostModules;
         this.moduleOverrides = Collections.unmodifiableMap(new TreeMap<>(b.moduleOverrides));
+        this.unbindConsoles = b.unbindConsoles;
         this.writeTimeout = b.writeTimeout;
         this.settleTimeout = b.settleTimeout;
         this.lockTimeout = b.lockTimeout;
@@ -320,6 +324,14 @@ public final class Config {
         return DEFAULT_MODULES.getOrDefault(driver, List.of());
     }
 
+    /**
+     * Before claiming the boot display GPU, unbind the framebuffer virtual consoles and the firmware
+     * framebuffer; bind them again after the release ({@code unbind_consoles}).
+     */
+    public boolean unbindConsoles() {
+        return unbindConsoles;
+    }
+
     /** Deadline for one kernel write ({@code write_timeout}). */
     public Duration writeTimeout() {
         return writeTimeout;
@@ -348,6 +360,7 @@ public final class Config {
         s.append(' ').append(DISPLAY_MANAGER).append('=').append(displayManager);
         s.append(' ').append(STOP_DISPLAY_MANAGER).append('=').append(displayManagerPolicy.word());
         s.append(' ').append(STOP_UNITS).append("=[").append(String.join(" ", stopUnits)).append(']');
+        s.append(' ').append(UNBIND_CONSOLES).append('=').append(unbindConsoles);
         s.append(' ').append(UNLOAD_HOST_MODULES).append('=').append(unloadHostModules);
         moduleOverrides.forEach((d, m) -> s.append(' ').append(MODULES_PREFIX).append(d).append("=[")
                 .append(String.join(" ", m)).append(']'));
@@ -369,7 +382,8 @@ public final class Config {
         return Objects.equals(manage, c.manage) && allowBootDisplay == c.allowBootDisplay
                 && displayManager.equals(c.displayManager) && displayManagerPolicy == c.displayManagerPolicy
                 && stopUnits.equals(c.stopUnits) && unloadHostModules == c.unloadHostModules
-                && moduleOverrides.equals(c.moduleOverrides) && writeTimeout.equals(c.writeTimeout)
+                && moduleOverrides.equals(c.moduleOverrides) && unbindConsoles == c.unbindConsoles
+                && writeTimeout.equals(c.writeTimeout)
                 && settleTimeout.equals(c.settleTimeout) && lockTimeout.equals(c.lockTimeout)
                 && refreshInterval.equals(c.refreshInterval);
     }
@@ -377,7 +391,8 @@ public final class Config {
     @Override
     public int hashCode() {
         return Objects.hash(manage, allowBootDisplay, displayManager, displayManagerPolicy, stopUnits,
-                unloadHostModules, moduleOverrides, writeTimeout, settleTimeout, lockTimeout, refreshInterval);
+                unloadHostModules, moduleOverrides, unbindConsoles, writeTimeout, settleTimeout, lockTimeout,
+                refreshInterval);
     }
 
     private static String joinSelectors(List<Selector> selectors) {
@@ -411,6 +426,7 @@ public final class Config {
         List<String> stopUnits = List.of();
         boolean unloadHostModules;
         Map<String, List<String>> moduleOverrides = new TreeMap<>();
+        boolean unbindConsoles;
         Duration writeTimeout = Duration.ofSeconds(10);
         Duration settleTimeout = Duration.ofSeconds(5);
         Duration lockTimeout = Duration.ofSeconds(60);
@@ -427,6 +443,7 @@ public final class Config {
             stopUnits = c.stopUnits;
             unloadHostModules = c.unloadHostModules;
             moduleOverrides = new TreeMap<>(c.moduleOverrides);
+            unbindConsoles = c.unbindConsoles;
             writeTimeout = c.writeTimeout;
             settleTimeout = c.settleTimeout;
             lockTimeout = c.lockTimeout;
@@ -442,6 +459,7 @@ public final class Config {
                 case STOP_DISPLAY_MANAGER -> displayManagerPolicy = v.policy();
                 case STOP_UNITS -> stopUnits = v.units();
                 case UNLOAD_HOST_MODULES -> unloadHostModules = v.bool();
+                case UNBIND_CONSOLES -> unbindConsoles = v.bool();
                 case WRITE_TIMEOUT -> writeTimeout = v.timeout();
                 case SETTLE_TIMEOUT -> settleTimeout = v.timeout();
                 case LOCK_TIMEOUT -> lockTimeout = v.timeout();

@@ -14,6 +14,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.gpupass.core.Step.AwaitDriver;
 import org.gpupass.core.Step.AwaitNoHolders;
 import org.gpupass.core.Step.AwaitNode;
+import org.gpupass.core.Step.BindConsole;
+import org.gpupass.core.Step.BindFramebuffer;
 import org.gpupass.core.Step.EnsureDriver;
 import org.gpupass.core.Step.LoadModule;
 import org.gpupass.core.Step.Probe;
@@ -21,6 +23,8 @@ import org.gpupass.core.Step.SetOverride;
 import org.gpupass.core.Step.StartUnit;
 import org.gpupass.core.Step.StopUnit;
 import org.gpupass.core.Step.Unbind;
+import org.gpupass.core.Step.UnbindConsole;
+import org.gpupass.core.Step.UnbindFramebuffer;
 import org.gpupass.core.Step.UnloadModule;
 import org.gpupass.host.Errno;
 import org.gpupass.host.Host;
@@ -69,7 +73,8 @@ final class Executor {
 
     /**
      * Runs the steps in order, appending each completed one to {@code done}. Failures to start a
-     * unit again are not fatal: they are added to {@code warnings}.
+     * unit again, or to bind a console or framebuffer again, are not fatal: they are added to
+     * {@code warnings}. A hung write always is.
      *
      * @param tag names the writer thread for each write, e.g. {@code tx-7}, so logs show transitions
      */
@@ -79,7 +84,7 @@ final class Executor {
             try {
                 perform(step, tag);
             } catch (StepFailure f) {
-                if (step instanceof StartUnit && !f.hung) {
+                if (restoring(step) && !f.hung) {
                     warnings.add(step.describe() + " failed: " + f.getMessage());
                     LOG.warn("{}: {} failed: {}", tag, step.describe(), f.getMessage());
                 } else {
@@ -89,6 +94,11 @@ final class Executor {
             done.add(step);
             observer.afterStep(i + 1, step);
         }
+    }
+
+    /** Steps that give the host back something at the end of a transition: their failure is only a warning. */
+    private static boolean restoring(Step step) {
+        return step instanceof StartUnit || step instanceof BindConsole || step instanceof BindFramebuffer;
     }
 
     private void perform(Step step, String tag) throws StepFailure {
@@ -114,6 +124,14 @@ final class Executor {
             awaitNoHolders(h.nodes());
         } else if (step instanceof EnsureDriver e) {
             ensureDriver(tag, e.function(), e.driver());
+        } else if (step instanceof UnbindConsole c) {
+            write(tag, () -> host.unbindConsole(c.vtcon()));
+        } else if (step instanceof BindConsole c) {
+            write(tag, () -> host.bindConsole(c.vtcon()));
+        } else if (step instanceof UnbindFramebuffer f) {
+            write(tag, () -> host.unbindFramebuffer(f.driver(), f.device()));
+        } else if (step instanceof BindFramebuffer f) {
+            write(tag, () -> host.bindFramebuffer(f.driver(), f.device()));
         } else {
             throw new IllegalStateException("unknown step " + step);
         }

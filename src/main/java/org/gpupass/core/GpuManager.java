@@ -47,6 +47,8 @@ public final class GpuManager implements GpuService, AutoCloseable {
     private volatile HostSnapshot snapshot;
     private volatile long lastRefreshNanos = System.nanoTime();
     private volatile String transition = "";
+    /** Bumped when a transition begins and ends: a refresh read before that is stale. */
+    private long epoch;
 
     private final Map<PciAddress, ClaimRecord> claims = new ConcurrentHashMap<>();
     private final Set<PciAddress> stuck = ConcurrentHashMap.newKeySet();
@@ -139,13 +141,32 @@ public final class GpuManager implements GpuService, AutoCloseable {
 
     /** Re-reads sysfs and announces what changed. Safe from any thread. */
     public void refresh() {
+        long readAt = currentEpoch();
+        HostSnapshot snap;
         try {
-            HostSnapshot snap = HostSnapshot.read(host, config);
-            dropClaimsRebound(snap);
-            publish(snap);
-            lastRefreshNanos = System.nanoTime();
+            snap = HostSnapshot.read(host, config);
         } catch (IOException | RuntimeException e) {
             LOG.warn("cannot read the host: {}", e.toString());
+            return;
+        }
+        modelLock.lock();
+        try {
+            if (epoch == readAt) {
+                dropClaimsRebound(snap);
+                publish(snap);
+            }
+            lastRefreshNanos = System.nanoTime();
+        } finally {
+            modelLock.unlock();
+        }
+    }
+
+    private long currentEpoch() {
+        modelLock.lock();
+        try {
+            return epoch;
+        } finally {
+            modelLock.unlock();
         }
     }
 
@@ -166,22 +187,33 @@ public final class GpuManager implements GpuService, AutoCloseable {
     public GpuStatus claim(String device, String holder) throws GpuPassException {
         Holders.require(holder);
         PciAddress gpu = resolve(device, holder);
-        ClaimRecord held = claims.get(gpu);
-        if (held != null && !held.holder().isEmpty()) {
-            if (held.holder().equals(holder) && !stuck.contains(gpu)) {
-                return model.get(gpu);
-            }
-            if (!held.holder().equals(holder)) {
-                throw alreadyClaimed(gpu, held);
-            }
+        // Decide from one immutable status: claims and model are updated apart.
+        GpuStatus now = model.get(gpu);
+        if (now != null && now.state() == GpuState.VFIO && now.holder().equals(holder)) {
+            return now;
         }
-        try (TransitionLock.Held h = lock.acquire(config.lockTimeout(), transition)) {
-            return claimLocked(gpu, holder);
-        } catch (GpuPassException e) {
-            if (e.kind() == ErrorKind.BUSY) {
-                reportFailure(gpu, e);
-            }
-            throw e;
+        ClaimRecord held = claims.get(gpu);
+        if (held != null && !held.holder().isEmpty() && !held.holder().equals(holder)) {
+            throw alreadyClaimed(gpu, held);
+        }
+        return underLock(gpu, () -> claimLocked(gpu, holder));
+    }
+
+    private interface Locked {
+        GpuStatus run() throws GpuPassException;
+    }
+
+    /** Runs a transition under the host-wide lock; a caller that cannot get it gets (and signals) Busy. */
+    private GpuStatus underLock(PciAddress gpu, Locked body) throws GpuPassException {
+        TransitionLock.Held held;
+        try {
+            held = lock.acquire(config.lockTimeout(), transition);
+        } catch (GpuPassException busy) {
+            reportFailure(gpu, busy);
+            throw busy;
+        }
+        try (held) {
+            return body.run();
         }
     }
 
@@ -217,7 +249,8 @@ public final class GpuManager implements GpuService, AutoCloseable {
         List<String> stopped = plan.steps().stream().filter(s -> s instanceof Step.StopUnit)
                 .map(s -> ((Step.StopUnit) s).unit()).toList();
         Intent intent = new Intent(Intent.CLAIM, address, holder, addresses(functions), origin, stopped,
-                plan.unitsToRestore(), plan.unloadedModules(), nowMicros());
+                plan.unitsToRestore(), plan.unloadedModules(), nowMicros(), plan.unboundConsoles(),
+                plan.unboundFramebuffers());
         Run run = execute(intent, plan.steps(), GpuState.CLAIMING, "claim " + address + " for " + holder);
         if (run.failure == null) {
             saveClaim(intent.asClaim(nowMicros()));
@@ -241,14 +274,7 @@ public final class GpuManager implements GpuService, AutoCloseable {
         if (claims.get(gpu) == null && now != null && now.state() == GpuState.HOST) {
             return now;
         }
-        try (TransitionLock.Held h = lock.acquire(config.lockTimeout(), transition)) {
-            return releaseLocked(gpu, holder);
-        } catch (GpuPassException e) {
-            if (e.kind() == ErrorKind.BUSY) {
-                reportFailure(gpu, e);
-            }
-            throw e;
-        }
+        return underLock(gpu, () -> releaseLocked(gpu, holder));
     }
 
     private GpuStatus releaseLocked(PciAddress address, String holder) throws GpuPassException {
@@ -277,7 +303,8 @@ public final class GpuManager implements GpuService, AutoCloseable {
             throw refused;
         }
         Intent intent = new Intent(Intent.RELEASE, address, claim.holder(), addresses(functions), claim.hostDrivers(),
-                claim.unitsToRestore(), List.of(), claim.unloadedModules(), nowMicros());
+                claim.unitsToRestore(), List.of(), claim.unloadedModules(), nowMicros(), claim.unboundConsoles(),
+                claim.unboundFramebuffers());
         String who = claim.holder().isEmpty() ? "" : " from " + claim.holder();
         Run run = execute(intent, plan.steps(), GpuState.RELEASING, "release " + address + who);
         if (run.failure == null) {
@@ -470,6 +497,7 @@ public final class GpuManager implements GpuService, AutoCloseable {
     private void begin(PciAddress gpu, GpuState overlay, String text) {
         modelLock.lock();
         try {
+            epoch++;
             inTransition.put(gpu, overlay);
             transition = text;
             listeners.forEach(l -> notify(() -> l.transitionChanged(text)));
@@ -489,6 +517,7 @@ public final class GpuManager implements GpuService, AutoCloseable {
         }
         modelLock.lock();
         try {
+            epoch++;
             inTransition.remove(gpu);
             transition = "";
             publish(snap);

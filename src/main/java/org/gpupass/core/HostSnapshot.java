@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
+import org.gpupass.host.Framebuffer;
 import org.gpupass.host.Host;
 import org.gpupass.host.ModuleInfo;
 import org.gpupass.host.NodeHolder;
@@ -30,10 +31,23 @@ public final class HostSnapshot {
     private final List<NodeHolder> holders;
     private final Map<String, String> driverModules;
     private final Set<String> activeUnits;
+    private final List<String> consoles;
+    private final List<Framebuffer> framebuffers;
 
     public HostSnapshot(Collection<PciDevice> devices, boolean iommuEnabled, Map<String, ModuleInfo> modules,
                         Map<PciAddress, List<String>> nodes, List<NodeHolder> holders,
                         Map<String, String> driverModules, Set<String> activeUnits) {
+        this(devices, iommuEnabled, modules, nodes, holders, driverModules, activeUnits, List.of(), List.of());
+    }
+
+    /**
+     * @param consoles     virtual consoles bound to a framebuffer console now
+     * @param framebuffers firmware framebuffers bound now
+     */
+    public HostSnapshot(Collection<PciDevice> devices, boolean iommuEnabled, Map<String, ModuleInfo> modules,
+                        Map<PciAddress, List<String>> nodes, List<NodeHolder> holders,
+                        Map<String, String> driverModules, Set<String> activeUnits, List<String> consoles,
+                        List<Framebuffer> framebuffers) {
         Map<PciAddress, PciDevice> byAddress = new TreeMap<>();
         devices.forEach(d -> byAddress.put(d.address(), d));
         this.devices = byAddress;
@@ -43,9 +57,15 @@ public final class HostSnapshot {
         this.holders = List.copyOf(holders);
         this.driverModules = Map.copyOf(driverModules);
         this.activeUnits = Set.copyOf(activeUnits);
+        this.consoles = List.copyOf(consoles);
+        this.framebuffers = List.copyOf(framebuffers);
     }
 
-    /** Reads devices, IOMMU and modules; device nodes and their holders only for managed GPUs' functions. */
+    /**
+     * Reads devices, IOMMU and modules; device nodes and their holders only for managed GPUs' functions;
+     * framebuffer consoles and firmware framebuffers only when {@code unbind_consoles} is on and a managed
+     * GPU is the boot display.
+     */
     public static HostSnapshot read(Host host, Config config) throws IOException {
         List<PciDevice> devices = host.pciDevices();
         HostSnapshot bare = new HostSnapshot(devices, host.iommuEnabled(), host.modules(), Map.of(), List.of(),
@@ -78,7 +98,11 @@ public final class HostSnapshot {
                 activeUnits.add(unit);
             }
         }
-        return new HostSnapshot(devices, bare.iommuEnabled, bare.modules, nodes, holders, driverModules, activeUnits);
+        boolean consolesMatter = config.unbindConsoles() && bare.gpus(config).stream().anyMatch(PciDevice::bootVga);
+        List<String> consoles = consolesMatter ? host.framebufferConsoles() : List.of();
+        List<Framebuffer> framebuffers = consolesMatter ? host.firmwareFramebuffers() : List.of();
+        return new HostSnapshot(devices, bare.iommuEnabled, bare.modules, nodes, holders, driverModules, activeUnits,
+                consoles, framebuffers);
     }
 
     public static String vfioGroupNode(int group) {
@@ -113,6 +137,21 @@ public final class HostSnapshot {
     /** Whether one of the config's {@code stop_units} is active. */
     public boolean unitActive(String unit) {
         return activeUnits.contains(unit);
+    }
+
+    /** Virtual consoles bound to a framebuffer console (read only when {@code unbind_consoles} matters). */
+    public List<String> framebufferConsoles() {
+        return consoles;
+    }
+
+    /** Firmware framebuffers bound to their driver (read only when {@code unbind_consoles} matters). */
+    public List<Framebuffer> firmwareFramebuffers() {
+        return framebuffers;
+    }
+
+    /** Whether this framebuffer device is bound to some driver now. */
+    public boolean framebufferBound(String device) {
+        return framebuffers.stream().anyMatch(f -> f.device().equals(device));
     }
 
     /**

@@ -10,6 +10,8 @@ import java.util.stream.Collectors;
 import org.gpupass.core.Step.AwaitDriver;
 import org.gpupass.core.Step.AwaitNoHolders;
 import org.gpupass.core.Step.AwaitNode;
+import org.gpupass.core.Step.BindConsole;
+import org.gpupass.core.Step.BindFramebuffer;
 import org.gpupass.core.Step.EnsureDriver;
 import org.gpupass.core.Step.LoadModule;
 import org.gpupass.core.Step.Probe;
@@ -17,7 +19,10 @@ import org.gpupass.core.Step.SetOverride;
 import org.gpupass.core.Step.StartUnit;
 import org.gpupass.core.Step.StopUnit;
 import org.gpupass.core.Step.Unbind;
+import org.gpupass.core.Step.UnbindConsole;
+import org.gpupass.core.Step.UnbindFramebuffer;
 import org.gpupass.core.Step.UnloadModule;
+import org.gpupass.host.Framebuffer;
 import org.gpupass.host.NodeHolder;
 
 /**
@@ -34,7 +39,8 @@ public final class Planner {
 
     /**
      * Claim: refuse on any blocker; stop units and (if only it holds the GPU) the display manager;
-     * load vfio-pci; per function driver_override=vfio-pci and unbind; unload host modules if
+     * unbind the framebuffer consoles, then the firmware framebuffers (boot display GPU with
+     * {@code unbind_consoles}); load vfio-pci; per function driver_override=vfio-pci and unbind; unload host modules if
      * configured; probe; verify every function on vfio-pci and /dev/vfio/N; start the display
      * manager again if another GPU stays on the host.
      */
@@ -61,6 +67,14 @@ public final class Planner {
         if (!steps.isEmpty() && !snap.holdersOf(snap.hostNodes(gpu)).isEmpty()) {
             steps.add(new AwaitNoHolders(snap.hostNodes(gpu)));
         }
+        List<String> consoles = List.of();
+        List<Framebuffer> framebuffers = List.of();
+        if (gpu.bootVga() && config.unbindConsoles()) {
+            consoles = snap.framebufferConsoles();
+            framebuffers = snap.firmwareFramebuffers();
+            consoles.forEach(c -> steps.add(new UnbindConsole(c)));
+            framebuffers.forEach(f -> steps.add(new UnbindFramebuffer(f.driver(), f.device())));
+        }
         if (!snap.moduleLoaded(VFIO_MODULE)) {
             steps.add(new LoadModule(VFIO_MODULE));
         }
@@ -82,13 +96,14 @@ public final class Planner {
                 unitsToRestore.addAll(dm.managers());
             }
         });
-        return new Plan(steps, unitsToRestore, unloaded);
+        return new Plan(steps, unitsToRestore, unloaded, consoles, framebuffers);
     }
 
     /**
      * Release: refuse while a process (the VM) holds /dev/vfio/N; per function clear the override
      * and unbind from vfio-pci; load the modules the claim unloaded; probe and make sure each
-     * function is back on its recorded host driver; start the units the claim stopped.
+     * function is back on its recorded host driver; bind the framebuffers, then the consoles, the
+     * claim unbound; start the units the claim stopped.
      */
     public static Plan release(HostSnapshot snap, PciDevice gpu, ClaimRecord claim) throws GpuPassException {
         List<NodeHolder> vm = GpuAssessor.vfioHolders(snap, gpu);
@@ -99,20 +114,28 @@ public final class Planner {
         List<String> reload = new ArrayList<>(claim.unloadedModules());
         Collections.reverse(reload);
         List<Step> steps = new ArrayList<>(moveToHost(snap, snap.functionsOf(gpu), claim.hostDrivers(), reload));
+        steps.addAll(rebind(snap, claim.unboundConsoles(), claim.unboundFramebuffers()));
         claim.unitsToRestore().forEach(u -> steps.add(new StartUnit(u)));
         return new Plan(steps, List.of(), List.of());
     }
 
     /**
      * Rollback of a claim that failed after {@code done}: back to the drivers it started from,
-     * modules it unloaded loaded again, units it stopped started again.
+     * modules it unloaded loaded again, framebuffers and consoles it unbound bound again, units it
+     * stopped started again.
      */
     public static List<Step> rollbackClaim(HostSnapshot now, List<PciAddress> functions,
                                            Map<PciAddress, String> origin, List<Step> done) {
         List<String> reload = new ArrayList<>();
         List<String> restart = new ArrayList<>();
+        List<String> consoles = new ArrayList<>();
+        List<Framebuffer> framebuffers = new ArrayList<>();
         for (Step step : done) {
-            if (step instanceof UnloadModule u) {
+            if (step instanceof UnbindConsole c) {
+                consoles.add(c.vtcon());
+            } else if (step instanceof UnbindFramebuffer f) {
+                framebuffers.add(new Framebuffer(f.device(), f.driver()));
+            } else if (step instanceof UnloadModule u) {
                 reload.add(0, u.module());
             } else if (step instanceof StopUnit s && restartable(s.unit())) {
                 restart.add(0, s.unit());
@@ -121,13 +144,35 @@ public final class Planner {
             }
         }
         List<Step> steps = new ArrayList<>(moveToHost(now, present(now, functions), origin, reload));
+        steps.addAll(rebind(now, consoles, framebuffers));
         restart.forEach(u -> steps.add(new StartUnit(u)));
         return steps;
     }
 
     /**
+     * Binds again what a claim unbound: the framebuffers first, then the consoles, each in reverse
+     * unbind order; one the snapshot shows bound already is left alone.
+     */
+    static List<Step> rebind(HostSnapshot snap, List<String> consoles, List<Framebuffer> framebuffers) {
+        List<Step> steps = new ArrayList<>();
+        for (int i = framebuffers.size() - 1; i >= 0; i--) {
+            Framebuffer f = framebuffers.get(i);
+            if (!snap.framebufferBound(f.device())) {
+                steps.add(new BindFramebuffer(f.driver(), f.device()));
+            }
+        }
+        for (int i = consoles.size() - 1; i >= 0; i--) {
+            if (!snap.framebufferConsoles().contains(consoles.get(i))) {
+                steps.add(new BindConsole(consoles.get(i)));
+            }
+        }
+        return steps;
+    }
+
+    /**
      * Rollback of a release that failed after {@code done}: every function back on vfio-pci, and
-     * the host modules it loaded unloaded again (after the unbinds, as a claim does).
+     * the host modules it loaded unloaded again (after the unbinds, as a claim does). A release
+     * fails only before its console and framebuffer binds (those never fail it), so there are none to undo.
      */
     public static List<Step> rollbackRelease(HostSnapshot now, List<PciAddress> functions, int group,
                                              List<Step> done) {

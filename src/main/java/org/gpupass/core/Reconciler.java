@@ -16,7 +16,8 @@ import org.slf4j.LoggerFactory;
  * <ul>
  * <li>An interrupted claim whose functions are all on vfio-pci is kept as a claim; otherwise it is
  *     rolled back to the drivers it started from.</li>
- * <li>An interrupted release is finished: the GPU goes back to its host drivers, the claim is dropped.</li>
+ * <li>An interrupted release is finished: the GPU goes back to its host drivers (consoles and
+ *     framebuffers bound again, units started), the claim is dropped.</li>
  * <li>A claim whose GPU is back on its host drivers, or gone, is dropped (logged).</li>
  * <li>A GPU on vfio-pci with no claim is adopted (holder "").</li>
  * <li>A GPU fenced after a hung write stays fenced until sysfs shows it settled (host or vfio).</li>
@@ -96,6 +97,8 @@ final class Reconciler {
         } else if (intent.operation().equals(Intent.CLAIM)) {
             List<Step> undone = new ArrayList<>();
             intent.unitsStopped().forEach(u -> undone.add(new Step.StopUnit(u)));
+            intent.consoles().forEach(c -> undone.add(new Step.UnbindConsole(c)));
+            intent.framebuffers().forEach(f -> undone.add(new Step.UnbindFramebuffer(f.driver(), f.device())));
             intent.modules().forEach(m -> undone.add(new Step.UnloadModule(m)));
             steps.addAll(Planner.rollbackClaim(snap, intent.functions(), intent.drivers(), undone));
             what = "the interrupted claim of " + intent.gpu() + " for '" + intent.holder() + "' was rolled back";
@@ -104,6 +107,7 @@ final class Reconciler {
             java.util.Collections.reverse(reload);
             List<PciDevice> present = intent.functions().stream().map(snap::device).flatMap(Optional::stream).toList();
             steps.addAll(Planner.moveToHost(snap, present, intent.drivers(), reload));
+            steps.addAll(Planner.rebind(snap, intent.consoles(), intent.framebuffers()));
             intent.unitsStopped().forEach(u -> steps.add(new Step.StartUnit(u)));
             claims.remove(intent.gpu());
             store.deleteClaim(intent.gpu());

@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
 import java.util.regex.Pattern;
+import org.gpupass.host.Framebuffer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -25,6 +26,8 @@ public final class StateStore {
     private static final Logger LOG = LoggerFactory.getLogger(StateStore.class);
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_.@:\\\\-]+");
     private static final String FORMAT = "1";
+    /** A platform device or driver name: no {@code /}, never {@code .} or {@code ..}. */
+    private static final Pattern FRAMEBUFFER_PART = Pattern.compile("[A-Za-z0-9_-][A-Za-z0-9_.-]*");
 
     private final Path dir;
     private final Path claims;
@@ -69,6 +72,8 @@ public final class StateStore {
         putDrivers(v, claim.hostDrivers());
         v.put("units_to_restore", KeyValueFile.list(claim.unitsToRestore()));
         v.put("unloaded_modules", KeyValueFile.list(claim.unloadedModules()));
+        v.put("unbound_consoles", KeyValueFile.list(claim.unboundConsoles()));
+        v.put("unbound_framebuffers", framebufferList(claim.unboundFramebuffers()));
         KeyValueFile.writeAtomically(claims.resolve(fileName(claim.gpu())), v);
     }
 
@@ -100,6 +105,8 @@ public final class StateStore {
         v.put("units_to_restore", KeyValueFile.list(intent.unitsToRestore()));
         v.put("modules", KeyValueFile.list(intent.modules()));
         v.put("started", Long.toString(intent.startedMicros()));
+        v.put("consoles", KeyValueFile.list(intent.consoles()));
+        v.put("framebuffers", framebufferList(intent.framebuffers()));
         KeyValueFile.writeAtomically(dir.resolve("intent"), v);
     }
 
@@ -158,7 +165,8 @@ public final class StateStore {
     private static ClaimRecord decodeClaim(Map<String, String> v) throws IOException {
         checkFormat(v);
         return new ClaimRecord(address(v, "gpu"), holder(v), number(v, "since"), drivers(v),
-                names(v, "units_to_restore"), names(v, "unloaded_modules"));
+                names(v, "units_to_restore"), names(v, "unloaded_modules"), optionalNames(v, "unbound_consoles"),
+                framebuffers(v, "unbound_framebuffers"));
     }
 
     private static Intent decodeIntent(Map<String, String> v) throws IOException {
@@ -175,7 +183,8 @@ public final class StateStore {
             throw new IOException("no functions");
         }
         return new Intent(op, address(v, "gpu"), holder(v), functions, drivers(v), names(v, "units_stopped"),
-                names(v, "units_to_restore"), names(v, "modules"), number(v, "started"));
+                names(v, "units_to_restore"), names(v, "modules"), number(v, "started"), optionalNames(v, "consoles"),
+                framebuffers(v, "framebuffers"));
     }
 
     private static void checkFormat(Map<String, String> v) throws IOException {
@@ -232,6 +241,30 @@ public final class StateStore {
             }
         }
         return drivers;
+    }
+
+    /** A list key added after format 1 was first written: absent means empty, so older files still load. */
+    private static List<String> optionalNames(Map<String, String> v, String key) throws IOException {
+        return v.containsKey(key) ? names(v, key) : List.of();
+    }
+
+    /** {@code DEVICE:DRIVER} items, e.g. {@code efi-framebuffer.0:efi-framebuffer}. */
+    private static String framebufferList(List<Framebuffer> framebuffers) {
+        return KeyValueFile.list(framebuffers.stream().map(f -> f.device() + ":" + f.driver()).toList());
+    }
+
+    /** An optional {@code DEVICE:DRIVER} list; absent means empty. */
+    private static List<Framebuffer> framebuffers(Map<String, String> v, String key) throws IOException {
+        List<Framebuffer> out = new ArrayList<>();
+        for (String item : optionalNames(v, key)) {
+            String[] p = item.split(":", -1);
+            if (p.length != 2 || !FRAMEBUFFER_PART.matcher(p[0]).matches()
+                    || !FRAMEBUFFER_PART.matcher(p[1]).matches()) {
+                throw new IOException("bad framebuffer in " + key);
+            }
+            out.add(new Framebuffer(p[0], p[1]));
+        }
+        return out;
     }
 
     private static List<String> names(Map<String, String> v, String key) throws IOException {

@@ -85,6 +85,34 @@ public sealed interface Step {
         }
     }
 
+    /** Write 0 to /sys/class/vtconsole/VTCON/bind: the framebuffer console lets go of the boot framebuffer. */
+    record UnbindConsole(String vtcon) implements Step {
+        public String describe() {
+            return "unbind console " + vtcon;
+        }
+    }
+
+    /** Write 1 to /sys/class/vtconsole/VTCON/bind. */
+    record BindConsole(String vtcon) implements Step {
+        public String describe() {
+            return "bind console " + vtcon;
+        }
+    }
+
+    /** Write the device to /sys/bus/platform/drivers/DRIVER/unbind (efi-framebuffer.0 from efi-framebuffer). */
+    record UnbindFramebuffer(String driver, String device) implements Step {
+        public String describe() {
+            return "unbind framebuffer " + device + " from " + driver;
+        }
+    }
+
+    /** Write the device to /sys/bus/platform/drivers/DRIVER/bind. */
+    record BindFramebuffer(String driver, String device) implements Step {
+        public String describe() {
+            return "bind framebuffer " + device + " to " + driver;
+        }
+    }
+
     /**
      * Make sure the function is on its host driver: nothing if probing put it there; else write
      * drivers/DRIVER/bind; if the kernel answers ENODEV, remove the function, rescan, and bind again.

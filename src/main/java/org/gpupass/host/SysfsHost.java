@@ -51,6 +51,8 @@ public final class SysfsHost implements Host {
     private static final Pattern SOUND_NODE = Pattern.compile("(controlC|pcmC|hwC)[0-9]+[A-Za-z0-9]*");
     private static final Pattern NVIDIA_MINOR = Pattern.compile("Device Minor:\\s*([0-9]+)\\s*");
     private static final String CONSUMER = "consumer:pci:";
+    private static final Pattern VTCON = Pattern.compile("vtcon([0-9]{1,4})");
+    private static final Pattern FIRMWARE_FB = Pattern.compile("(efi|simple|vesa)-framebuffer\\.[0-9]{1,4}");
 
     private final Path root;
     private final UnitControl units;
@@ -421,6 +423,86 @@ public final class SysfsHost implements Host {
     private static void checkDriver(String path, String driver) throws KernelWriteException {
         if (driver == null || !validDriver(driver)) {
             throw new KernelWriteException(path, Errno.EINVAL, "not a driver name: '" + clip(String.valueOf(driver)) + "'");
+        }
+    }
+
+    // ---- virtual consoles and firmware framebuffers ----------------------------------------------
+
+    /** A vtcon whose {@code bind} or {@code name} cannot be read is left out, with a WARN. */
+    @Override
+    public List<String> framebufferConsoles() throws IOException {
+        Path dir = under("/sys/class/vtconsole");
+        List<String> out = new ArrayList<>();
+        for (String name : listNames(dir)) {
+            if (!VTCON.matcher(name).matches()) {
+                continue;
+            }
+            try {
+                String bind = Files.readString(dir.resolve(name).resolve("bind"), StandardCharsets.ISO_8859_1).strip();
+                String what = Files.readString(dir.resolve(name).resolve("name"), StandardCharsets.ISO_8859_1);
+                if (bind.equals("1") && what.contains("frame buffer")) {
+                    out.add(name);
+                }
+            } catch (NoSuchFileException e) {
+                // unregistered meanwhile
+            } catch (IOException e) {
+                LOG.warn("{}: cannot read ({}), taken as not a bound framebuffer console", dir.resolve(name), e.toString());
+            }
+        }
+        out.sort(Comparator.comparingInt((String n) -> n.length()).thenComparing(Comparator.naturalOrder()));
+        return out;
+    }
+
+    @Override
+    public void unbindConsole(String vtcon) throws IOException {
+        String path = "/sys/class/vtconsole/" + vtcon + "/bind";
+        checkName(path, vtcon, VTCON);
+        write(path, "0");
+    }
+
+    @Override
+    public void bindConsole(String vtcon) throws IOException {
+        String path = "/sys/class/vtconsole/" + vtcon + "/bind";
+        checkName(path, vtcon, VTCON);
+        write(path, "1");
+    }
+
+    @Override
+    public List<Framebuffer> firmwareFramebuffers() throws IOException {
+        Path dir = under("/sys/bus/platform/devices");
+        List<Framebuffer> out = new ArrayList<>();
+        for (String name : listNames(dir)) {
+            if (FIRMWARE_FB.matcher(name).matches()) {
+                String driver = linkName(dir.resolve(name).resolve("driver"));
+                if (!driver.isEmpty() && validDriver(driver)) {
+                    out.add(new Framebuffer(name, driver));
+                } else if (!driver.isEmpty()) {
+                    LOG.warn("{}: unexpected driver link '{}', ignored", dir.resolve(name), clip(driver));
+                }
+            }
+        }
+        return out;
+    }
+
+    @Override
+    public void unbindFramebuffer(String driver, String device) throws IOException {
+        String path = "/sys/bus/platform/drivers/" + driver + "/unbind";
+        checkDriver(path, driver);
+        checkName(path, device, FIRMWARE_FB);
+        write(path, device);
+    }
+
+    @Override
+    public void bindFramebuffer(String driver, String device) throws IOException {
+        String path = "/sys/bus/platform/drivers/" + driver + "/bind";
+        checkDriver(path, driver);
+        checkName(path, device, FIRMWARE_FB);
+        write(path, device);
+    }
+
+    private static void checkName(String path, String name, Pattern pattern) throws KernelWriteException {
+        if (name == null || !pattern.matcher(name).matches()) {
+            throw new KernelWriteException(path, Errno.EINVAL, "not a valid name: '" + clip(String.valueOf(name)) + "'");
         }
     }
 

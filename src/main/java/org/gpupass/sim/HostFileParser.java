@@ -151,8 +151,17 @@ final class HostFileParser {
                     b.opens(l.list("opens").toArray(String[]::new));
                 }
             }
+            case "console" -> {
+                l.allow(1, Set.of("name"), Set.of("unbound"));
+                b.console(l.positional(0, "a vtconN name"), l.required("name"), !l.flag("unbound"));
+            }
+            case "framebuffer" -> {
+                l.allow(1, Set.of("driver"), Set.of("unbound"));
+                b.framebuffer(l.positional(0, "a framebuffer device"), l.required("driver"), !l.flag("unbound"));
+            }
             default -> throw new IllegalArgumentException("unknown keyword '" + l.keyword
-                    + "' (expected iommu, module, driver, load, extra-users, device, unit or process)");
+                    + "' (expected iommu, module, driver, load, extra-users, device, unit, process, console or"
+                    + " framebuffer)");
         }
     }
 

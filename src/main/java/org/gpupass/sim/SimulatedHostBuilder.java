@@ -72,6 +72,19 @@ public final class SimulatedHostBuilder {
         }
     }
 
+    /** A virtual console ({@code /sys/class/vtconsole/vtconN}) as described. */
+    record ConsoleDraft(String vtcon, String name, boolean bound) {
+    }
+
+    /** A firmware framebuffer platform device, the platform driver it binds to, and whether it is bound. */
+    record FramebufferDraft(String device, String driver, boolean bound) {
+    }
+
+    private static final java.util.regex.Pattern VTCON = java.util.regex.Pattern.compile("vtcon[0-9]{1,4}");
+    private static final java.util.regex.Pattern FIRMWARE_FB =
+            java.util.regex.Pattern.compile("(efi|simple|vesa)-framebuffer\\.[0-9]{1,4}");
+    private static final java.util.regex.Pattern PLATFORM_DRIVER = java.util.regex.Pattern.compile("[A-Za-z0-9_.-]+");
+
     private static volatile SimulatedHostBuilder standardCatalog;
 
     boolean iommu = true;
@@ -82,6 +95,8 @@ public final class SimulatedHostBuilder {
     final Map<PciAddress, DeviceDraft> devices = new TreeMap<>();
     final Map<String, UnitDraft> units = new LinkedHashMap<>();
     final List<ProcessTemplate> freeProcesses = new ArrayList<>();
+    final Map<String, ConsoleDraft> consoles = new LinkedHashMap<>();
+    final Map<String, FramebufferDraft> framebuffers = new TreeMap<>();
 
     private DeviceDraft currentDevice;
     private UnitDraft currentUnit;
@@ -287,6 +302,44 @@ public final class SimulatedHostBuilder {
         List<String> opens = new ArrayList<>(p.opens());
         opens.addAll(Arrays.asList(addressesOrPaths));
         currentProcessList.set(last, new ProcessTemplate(p.command(), p.uid(), p.unit(), opens));
+        return this;
+    }
+
+    /**
+     * A virtual console: {@code vtconN}, its {@code name} as sysfs shows it ({@code "(M) frame buffer device"},
+     * {@code "(S) dummy device"}), and whether it is bound at boot.
+     */
+    public SimulatedHostBuilder console(String vtcon, String name, boolean bound) {
+        if (vtcon == null || !VTCON.matcher(vtcon).matches()) {
+            throw new IllegalArgumentException("bad virtual console '" + vtcon + "' (expected vtconN)");
+        }
+        if (consoles.containsKey(vtcon)) {
+            throw new IllegalArgumentException("console " + vtcon + " is described twice");
+        }
+        if (name == null || name.isBlank()) {
+            throw new IllegalArgumentException("console " + vtcon + " needs a name");
+        }
+        consoles.put(vtcon, new ConsoleDraft(vtcon, name, bound));
+        return this;
+    }
+
+    /**
+     * A firmware framebuffer platform device ({@code efi-framebuffer.0}, {@code simple-framebuffer.0},
+     * {@code vesa-framebuffer.0}), the platform driver that takes it (registered from boot), and whether it
+     * is bound at boot.
+     */
+    public SimulatedHostBuilder framebuffer(String device, String driver, boolean bound) {
+        if (device == null || !FIRMWARE_FB.matcher(device).matches()) {
+            throw new IllegalArgumentException("bad framebuffer device '" + device
+                    + "' (expected efi-framebuffer.N, simple-framebuffer.N or vesa-framebuffer.N)");
+        }
+        if (framebuffers.containsKey(device)) {
+            throw new IllegalArgumentException("framebuffer " + device + " is described twice");
+        }
+        if (driver == null || !PLATFORM_DRIVER.matcher(driver).matches()) {
+            throw new IllegalArgumentException("bad platform driver name '" + driver + "'");
+        }
+        framebuffers.put(device, new FramebufferDraft(device, driver, bound));
         return this;
     }
 

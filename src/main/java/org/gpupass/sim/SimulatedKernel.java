@@ -40,7 +40,10 @@ import org.gpupass.host.NodeHolder;
 public final class SimulatedKernel implements Host {
 
     /** The mutating calls, as named in faults and in the write log. */
-    public enum Op { SET_OVERRIDE, UNBIND, DRIVERS_PROBE, BIND, REMOVE, RESCAN, LOAD_MODULE, UNLOAD_MODULE, STOP_UNIT, START_UNIT }
+    public enum Op {
+        SET_OVERRIDE, UNBIND, DRIVERS_PROBE, BIND, REMOVE, RESCAN, LOAD_MODULE, UNLOAD_MODULE, STOP_UNIT, START_UNIT,
+        UNBIND_CONSOLE, BIND_CONSOLE, UNBIND_FRAMEBUFFER, BIND_FRAMEBUFFER
+    }
 
     /** The built-in host used when {@code --simulate} names none. */
     public static final String DEFAULT_HOST = "dual-gpu";
@@ -76,6 +79,32 @@ public final class SimulatedKernel implements Host {
     }
 
     private record Proc(int pid, String command, int uid, String unit, List<OpenFile> files) {
+    }
+
+    /** A virtual console; {@code (S)} in its name marks the system driver, which takes over unbound consoles. */
+    private static final class Console {
+        final String name;
+        boolean bound;
+
+        Console(String name, boolean bound) {
+            this.name = name;
+            this.bound = bound;
+        }
+
+        boolean system() {
+            return name.startsWith("(S)");
+        }
+    }
+
+    /** A firmware framebuffer platform device and the one platform driver that takes it. */
+    private static final class Framebuffer {
+        final String driver;
+        boolean bound;
+
+        Framebuffer(String driver, boolean bound) {
+            this.driver = driver;
+            this.bound = bound;
+        }
     }
 
     private record Node(String path, String module) {
@@ -116,6 +145,10 @@ public final class SimulatedKernel implements Host {
     private final Faults faults = new Faults();
     private final List<WriteRecord> log = new ArrayList<>();
     private final List<Hang> hangs = new ArrayList<>();
+    /** Virtual consoles by vtcon name, in number order. */
+    private final Map<String, Console> consoles = new TreeMap<>(
+            java.util.Comparator.comparingInt(String::length).thenComparing(java.util.Comparator.naturalOrder()));
+    private final Map<String, Framebuffer> framebuffers = new TreeMap<>();
     private int nextPid = 1001;
 
     SimulatedKernel(SimulatedHostBuilder b) {
@@ -140,6 +173,8 @@ public final class SimulatedKernel implements Host {
             }
         }
         b.freeProcesses.forEach(this::spawn);
+        b.consoles.values().forEach(c -> consoles.put(c.vtcon(), new Console(c.name(), c.bound())));
+        b.framebuffers.values().forEach(f -> framebuffers.put(f.device(), new Framebuffer(f.driver(), f.bound())));
         for (SimulatedHostBuilder.UnitDraft u : b.units.values()) {
             unitSpecs.put(u.name, List.copyOf(u.processes));
             if (u.active) {
@@ -435,6 +470,100 @@ public final class SimulatedKernel implements Host {
         });
     }
 
+    // ---------------------------------------------------------------- virtual consoles and firmware framebuffers
+
+    @Override
+    public List<String> framebufferConsoles() {
+        synchronized (lock) {
+            List<String> out = new ArrayList<>();
+            consoles.forEach((vtcon, c) -> {
+                if (c.bound && c.name.contains("frame buffer")) {
+                    out.add(vtcon);
+                }
+            });
+            return out;
+        }
+    }
+
+    /**
+     * ENOENT for an unknown vtcon. Unbinding a bound modular {@code (M)} console hands the consoles to the
+     * system {@code (S)} driver (its {@code bind} then reads 1); a system or unbound one is left as it is.
+     */
+    @Override
+    public void unbindConsole(String vtcon) throws IOException {
+        String path = "/sys/class/vtconsole/" + vtcon + "/bind";
+        write(Op.UNBIND_CONSOLE, vtcon, "", path, () -> {
+            Console c = consoleOr(vtcon, path);
+            if (c.bound && !c.system()) {
+                c.bound = false;
+                if (consoles.values().stream().noneMatch(o -> o.bound && !o.system())) {
+                    consoles.values().stream().filter(Console::system).forEach(o -> o.bound = true);
+                }
+            }
+            return null;
+        });
+    }
+
+    /** ENOENT for an unknown vtcon; binding a modular console takes the consoles from the system driver. */
+    @Override
+    public void bindConsole(String vtcon) throws IOException {
+        String path = "/sys/class/vtconsole/" + vtcon + "/bind";
+        write(Op.BIND_CONSOLE, vtcon, "", path, () -> {
+            Console c = consoleOr(vtcon, path);
+            if (!c.bound) {
+                c.bound = true;
+                if (!c.system()) {
+                    consoles.values().stream().filter(Console::system).forEach(o -> o.bound = false);
+                }
+            }
+            return null;
+        });
+    }
+
+    @Override
+    public List<org.gpupass.host.Framebuffer> firmwareFramebuffers() {
+        synchronized (lock) {
+            List<org.gpupass.host.Framebuffer> out = new ArrayList<>();
+            framebuffers.forEach((device, f) -> {
+                if (f.bound) {
+                    out.add(new org.gpupass.host.Framebuffer(device, f.driver));
+                }
+            });
+            return out;
+        }
+    }
+
+    /** ENOENT when no framebuffer names the driver (no such directory); ENODEV when the device is not bound to it. */
+    @Override
+    public void unbindFramebuffer(String driver, String device) throws IOException {
+        String path = "/sys/bus/platform/drivers/" + driver + "/unbind";
+        write(Op.UNBIND_FRAMEBUFFER, device, driver, path, () -> {
+            platformDriverOr(driver, path);
+            Framebuffer f = framebuffers.get(device);
+            if (f == null || !f.bound || !f.driver.equals(driver)) {
+                throw new KernelWriteException(path, Errno.ENODEV, device + " is not bound to " + driver);
+            }
+            f.bound = false;
+            return null;
+        });
+    }
+
+    /** ENOENT when no framebuffer names the driver; ENODEV when the device is unknown, bound, or not the driver's. */
+    @Override
+    public void bindFramebuffer(String driver, String device) throws IOException {
+        String path = "/sys/bus/platform/drivers/" + driver + "/bind";
+        write(Op.BIND_FRAMEBUFFER, device, driver, path, () -> {
+            platformDriverOr(driver, path);
+            Framebuffer f = framebuffers.get(device);
+            if (f == null || f.bound || !f.driver.equals(driver)) {
+                throw new KernelWriteException(path, Errno.ENODEV, f == null ? "no device " + device
+                        : f.bound ? device + " is bound" : driver + " does not match " + device);
+            }
+            f.bound = true;
+            return null;
+        });
+    }
+
     // ---------------------------------------------------------------- processes and module users (for tests)
 
     /**
@@ -699,6 +828,20 @@ public final class SimulatedKernel implements Host {
             throw new KernelWriteException(path, Errno.ENOENT, "no driver " + name + " is registered");
         }
         return d;
+    }
+
+    private Console consoleOr(String vtcon, String path) throws KernelWriteException {
+        Console c = consoles.get(vtcon);
+        if (c == null) {
+            throw new KernelWriteException(path, Errno.ENOENT, "no console " + vtcon);
+        }
+        return c;
+    }
+
+    private void platformDriverOr(String driver, String path) throws KernelWriteException {
+        if (framebuffers.values().stream().noneMatch(f -> f.driver.equals(driver))) {
+            throw new KernelWriteException(path, Errno.ENOENT, "no platform driver " + driver + " is registered");
+        }
     }
 
     private List<ProcessTemplate> unitOr(String unit, String path) throws KernelWriteException {

@@ -5,8 +5,8 @@ package org.gpupass.sim;
  *
  * @param seq     1-based position among all mutating calls
  * @param thread  the calling thread's name
- * @param target  the device address, module or unit name; {@code ""} for a rescan
- * @param value   the driver written (override, bind, unbind), else {@code ""}
+ * @param target  the device address, module or unit name, vtcon or framebuffer device; {@code ""} for a rescan
+ * @param value   the driver written (override, bind, unbind) or written to (framebuffer ops), else {@code ""}
  * @param outcome {@code ok}, an errno name such as {@code ENODEV}, {@code hung} while the call is blocked,
  *                then {@code hung then ok}, {@code hung then EIO}, {@code hung then interrupted}, ...
  */

@@ -50,6 +50,7 @@ class ConfigTest {
         assertEquals(Config.DisplayManagerPolicy.NEVER, c.displayManagerPolicy());
         assertEquals(List.of(), c.stopUnits());
         assertFalse(c.unloadHostModules());
+        assertFalse(c.unbindConsoles());
         assertEquals(List.of("nvidia_drm", "nvidia_modeset", "nvidia_uvm", "nvidia"), c.modulesFor("nvidia"));
         assertEquals(List.of("amdgpu"), c.modulesFor("amdgpu"));
         assertEquals(List.of("nouveau"), c.modulesFor("nouveau"));
@@ -83,7 +84,8 @@ class ConfigTest {
             }
         }
         assertEquals(Config.defaults(), Config.parse(uncommented.toString(), "uncommented"));
-        assertTrue(keys >= 11, "every key appears in etc/gpupassd.conf, found " + keys);
+        assertTrue(keys >= 12, "every key appears in etc/gpupassd.conf, found " + keys);
+        assertTrue(text.contains("\n#unbind_consoles = false\n"), "unbind_consoles is in etc/gpupassd.conf");
     }
 
     @Test
@@ -193,14 +195,31 @@ class ConfigTest {
     void booleans(String value, boolean expected) throws Exception {
         assertEquals(expected, parse("allow_boot_display = " + value).allowBootDisplay());
         assertEquals(expected, parse("unload_host_modules = " + value).unloadHostModules());
+        assertEquals(expected, parse("unbind_consoles = " + value).unbindConsoles());
     }
 
     @ParameterizedTest
     @CsvSource({"allow_boot_display,TRUE", "allow_boot_display,y", "allow_boot_display,''",
-            "unload_host_modules,2", "unload_host_modules,enabled", "unload_host_modules,true false"})
+            "unload_host_modules,2", "unload_host_modules,enabled", "unload_host_modules,true false",
+            "unbind_consoles,Yes", "unbind_consoles,''", "unbind_consoles,yes # single GPU"})
     void badBooleans(String key, String value) {
         ConfigException e = fails(key + " = " + value);
         assertTrue(e.getMessage().startsWith("gpupassd.conf:1: " + key + ": expected true or false"), e.getMessage());
+    }
+
+    @Test
+    void unbindConsolesIsItsOwnKeyAndPartOfEquality() throws Exception {
+        Config on = parse("unbind_consoles = yes");
+        assertTrue(on.unbindConsoles());
+        assertFalse(on.equals(Config.defaults()));
+        assertEquals(on, Config.defaults().with("unbind_consoles", "on"));
+        assertEquals(on.hashCode(), Config.defaults().with("unbind_consoles", "on").hashCode());
+        assertTrue(on.toString().contains(" unbind_consoles=true "), on.toString());
+        ConfigException twice = fails("unbind_consoles = yes\nunbind_consoles = no");
+        assertTrue(twice.getMessage().startsWith("gpupassd.conf:2: unbind_consoles: set twice (first on line 1)"),
+                twice.getMessage());
+        ConfigException typo = fails("unbind-consoles = yes");
+        assertTrue(typo.getMessage().contains("(did you mean 'unbind_consoles'?)"), typo.getMessage());
     }
 
     @Test
@@ -367,7 +386,8 @@ class ConfigTest {
     @Test
     void toStringIsCompactAndComplete() throws Exception {
         assertEquals("Config[manage=all allow_boot_display=false display_manager=display-manager.service"
-                        + " stop_display_manager=never stop_units=[] unload_host_modules=false write_timeout=10s"
+                        + " stop_display_manager=never stop_units=[] unbind_consoles=false unload_host_modules=false"
+                        + " write_timeout=10s"
                         + " settle_timeout=5s lock_timeout=1m refresh_interval=2s]",
                 Config.defaults().toString());
         String s = parse("manage = 10de:* 01:00.0\nmodules.nvidia = nvidia\nrefresh_interval = 0\nsettle_timeout=1500ms")

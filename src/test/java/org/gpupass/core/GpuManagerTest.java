@@ -222,6 +222,64 @@ class GpuManagerTest {
     }
 
     @Test
+    void singleGpuUnbindsTheConsoleAndTheEfiFramebufferAndReleaseBindsThemAgainAfterARestart() throws Exception {
+        SimulatedKernel k = Hosts.builtIn("single-gpu");
+        String config = "allow_boot_display = yes\nstop_display_manager = when-holding\nunbind_consoles = yes";
+        GpuManager m = open(k, config);
+        m.claim("", "win11");
+        assertEquals(List.of(), k.framebufferConsoles());
+        assertEquals(List.of(), k.firmwareFramebuffers());
+        assertEquals("vfio-pci", driver(k, NVIDIA));
+        List<String> ops = k.writeLog().stream().map(w -> w.op() + " " + w.target()).toList();
+        assertEquals(List.of("STOP_UNIT sddm.service", "STOP_UNIT session-2.scope", "UNBIND_CONSOLE vtcon1",
+                "UNBIND_FRAMEBUFFER efi-framebuffer.0", "LOAD_MODULE vfio_pci"), ops.subList(0, 5));
+        String file = Files.readString(state.resolve("claims/pci_0000_01_00_0.claim"));
+        assertTrue(file.contains("\nunbound_consoles=vtcon1\n"), file);
+        assertTrue(file.contains("\nunbound_framebuffers=efi-framebuffer.0:efi-framebuffer\n"), file);
+
+        m.close();
+        opened.clear();
+        GpuManager restarted = open(k, config);
+        assertEquals("win11", restarted.gpu(NVIDIA).orElseThrow().holder());
+        int before = k.writeCount();
+        restarted.release("", "win11");
+        assertEquals(List.of("vtcon1"), k.framebufferConsoles());
+        assertEquals(List.of(new org.gpupass.host.Framebuffer("efi-framebuffer.0", "efi-framebuffer")),
+                k.firmwareFramebuffers());
+        assertEquals("nvidia", driver(k, NVIDIA));
+        assertTrue(k.unitActive("sddm.service"));
+        List<String> release = k.writeLog().subList(before, k.writeCount()).stream()
+                .map(w -> w.op() + " " + w.target() + " " + w.outcome()).toList();
+        assertEquals(List.of("BIND_FRAMEBUFFER efi-framebuffer.0 ok", "BIND_CONSOLE vtcon1 ok",
+                "START_UNIT sddm.service ok"), release.subList(release.size() - 3, release.size()));
+        assertEquals("", restarted.gpu(NVIDIA).orElseThrow().lastError());
+    }
+
+    @Test
+    void aConsoleThatWillNotBindAgainIsAWarningNotAFailedRelease() throws Exception {
+        SimulatedKernel k = Hosts.builtIn("single-gpu");
+        GpuManager m = open(k, "allow_boot_display = yes\nstop_display_manager = when-holding\nunbind_consoles = yes");
+        m.claim("", "win11");
+        k.failOn(SimulatedKernel.Op.BIND_CONSOLE, "vtcon1", Errno.EBUSY);
+        GpuStatus released = m.release("", "win11");
+        assertEquals(GpuState.HOST, released.state());
+        assertTrue(released.lastError().contains("bind console vtcon1 failed"), released.lastError());
+        assertEquals(List.of(), k.framebufferConsoles());
+        assertEquals(1, k.firmwareFramebuffers().size(), "the framebuffer before it was bound");
+        assertTrue(k.unitActive("sddm.service"), "and the display manager after it started");
+    }
+
+    @Test
+    void withoutTheKeyTheConsolesAreLeftAlone() throws Exception {
+        SimulatedKernel k = Hosts.builtIn("single-gpu");
+        GpuManager m = open(k, "allow_boot_display = yes\nstop_display_manager = when-holding");
+        m.claim("", "win11");
+        assertEquals(List.of("vtcon1"), k.framebufferConsoles());
+        assertEquals(1, k.firmwareFramebuffers().size());
+        assertFalse(Files.readString(state.resolve("claims/pci_0000_01_00_0.claim")).contains("=vtcon1"));
+    }
+
+    @Test
     void hostModulesAreUnloadedOnClaimAndLoadedOnRelease() throws Exception {
         SimulatedKernel k = Hosts.builtIn("dual-gpu");
         GpuManager m = open(k, "unload_host_modules = yes");
@@ -299,6 +357,43 @@ class GpuManagerTest {
         assertEquals("", gpu.holder());
         assertFalse(Files.exists(state.resolve("claims/pci_0000_01_00_0.claim")));
         assertEquals("linux", m.claim("01:00.0", "linux").holder());
+    }
+
+    @Test
+    void aRefreshThatReadTheHostBeforeATransitionDoesNotPublishItsStaleView() throws Exception {
+        SimulatedKernel k = Hosts.builtIn("dual-gpu");
+        java.util.concurrent.CountDownLatch readStarted = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch transitionDone = new java.util.concurrent.CountDownLatch(1);
+        // A host whose first device read on the "slow-refresh" thread sees the old state, then waits.
+        org.gpupass.host.Host slow = (org.gpupass.host.Host) java.lang.reflect.Proxy.newProxyInstance(
+                getClass().getClassLoader(), new Class<?>[] {org.gpupass.host.Host.class}, (proxy, method, args) -> {
+                    Object result;
+                    try {
+                        result = method.invoke(k, args);
+                    } catch (java.lang.reflect.InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                    if (method.getName().equals("pciDevices") && Thread.currentThread().getName().equals("slow-refresh")
+                            && readStarted.getCount() == 1) {
+                        readStarted.countDown();
+                        transitionDone.await();
+                    }
+                    return result;
+                });
+        GpuManager m = new GpuManager(slow, Hosts.config(""), new StateStore(state), "test", (i, step) -> { });
+        m.start();
+        opened.add(m);
+        RecordingListener events = new RecordingListener();
+        m.addListener(events);
+        Thread refresher = new Thread(m::refresh, "slow-refresh");
+        refresher.start();
+        readStarted.await();
+        m.claim("01:00.0", "win11");
+        transitionDone.countDown();
+        refresher.join();
+        assertEquals(List.of("0000:01:00.0 host->claiming", "0000:01:00.0 claiming->vfio"), events.stateChanges());
+        assertEquals("win11", m.gpu(NVIDIA).orElseThrow().holder());
+        assertTrue(Files.exists(state.resolve("claims/pci_0000_01_00_0.claim")));
     }
 
     static String hostdev(String managed, int function) {

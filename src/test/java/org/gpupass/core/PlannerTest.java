@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
+import org.gpupass.host.Framebuffer;
 import org.gpupass.sim.SimulatedKernel;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -73,6 +74,114 @@ class PlannerTest {
                 && plan.describe().get(2).contains("/dev/dri/card0"), plan.describe().get(2));
         assertTrue(plan.describe().stream().noneMatch(s -> s.startsWith("start")), plan.describe().toString());
         assertEquals(List.of("sddm.service"), plan.unitsToRestore());
+    }
+
+    private static final String SINGLE_GPU_CONSOLES =
+            "allow_boot_display = yes\nstop_display_manager = when-holding\nunbind_consoles = yes";
+
+    @Test
+    void singleGpuUnbindsConsolesAndTheEfiFramebufferAfterTheDisplayManagerStopped() throws Exception {
+        Config config = Hosts.config(SINGLE_GPU_CONSOLES);
+        HostSnapshot snap = Hosts.snapshot(Hosts.builtIn("single-gpu"), config);
+        Plan plan = Planner.claim(snap, snap.device(NVIDIA).orElseThrow(), config);
+        assertEquals(List.of(
+                "stop sddm.service",
+                "stop session-2.scope",
+                "wait until no process holds /dev/nvidia0, /dev/dri/card0, /dev/dri/renderD128, /dev/snd/controlC0, "
+                        + "/dev/snd/pcmC0D3p, /dev/snd/hwC0D0, /dev/nvidiactl, /dev/nvidia-modeset, /dev/nvidia-uvm, "
+                        + "/dev/nvidia-uvm-tools",
+                "unbind console vtcon1",
+                "unbind framebuffer efi-framebuffer.0 from efi-framebuffer",
+                "load module vfio_pci",
+                "set driver_override of 0000:01:00.0 to vfio-pci",
+                "unbind 0000:01:00.0 from nvidia",
+                "set driver_override of 0000:01:00.1 to vfio-pci",
+                "unbind 0000:01:00.1 from snd_hda_intel",
+                "probe 0000:01:00.0",
+                "probe 0000:01:00.1",
+                "wait for 0000:01:00.0 on vfio-pci",
+                "wait for 0000:01:00.1 on vfio-pci",
+                "wait for /dev/vfio/1"), plan.describe());
+        assertEquals(List.of("vtcon1"), plan.unboundConsoles());
+        assertEquals(List.of(new Framebuffer("efi-framebuffer.0", "efi-framebuffer")), plan.unboundFramebuffers());
+        assertEquals(List.of("sddm.service"), plan.unitsToRestore());
+    }
+
+    @Test
+    void noConsoleStepsWithTheKeyOffOrForAGpuThatIsNotTheBootDisplay() throws Exception {
+        Config off = Hosts.config("allow_boot_display = yes\nstop_display_manager = when-holding");
+        HostSnapshot snap = Hosts.snapshot(Hosts.builtIn("single-gpu"), off);
+        Plan plan = Planner.claim(snap, snap.device(NVIDIA).orElseThrow(), off);
+        assertTrue(plan.describe().stream().noneMatch(s -> s.contains("console") || s.contains("framebuffer")),
+                plan.describe().toString());
+        assertEquals(List.of(), snap.framebufferConsoles(), "not read when the config does not ask");
+
+        String consoles = "console vtcon1 name=\"(M) frame buffer device\"\n"
+                + "framebuffer efi-framebuffer.0 driver=efi-framebuffer\n";
+        Config on = Hosts.config("unbind_consoles = yes");
+        HostSnapshot dual = Hosts.snapshot(Hosts.parse(Hosts.TWO_DISCRETE + consoles), on);
+        assertEquals(List.of("vtcon1"), dual.framebufferConsoles(), "the Intel GPU is the boot display");
+        Plan nvidia = Planner.claim(dual, dual.device(NVIDIA).orElseThrow(), on);
+        assertTrue(nvidia.describe().stream().noneMatch(s -> s.contains("console") || s.contains("framebuffer")),
+                nvidia.describe().toString());
+        assertEquals(List.of(), nvidia.unboundConsoles());
+
+        HostSnapshot noBootGpu = Hosts.snapshot(Hosts.parse(Hosts.TWO_DISCRETE + consoles),
+                Hosts.config("unbind_consoles = yes\nmanage = 01:00.0 02:00.0"));
+        assertEquals(List.of(), noBootGpu.framebufferConsoles(), "no managed GPU is the boot display: not read");
+    }
+
+    @Test
+    void releaseBindsFramebuffersThenConsolesAfterTheHostDriversAndBeforeTheUnits() throws Exception {
+        SimulatedKernel kernel = Hosts.builtIn("single-gpu");
+        Config config = Hosts.config(SINGLE_GPU_CONSOLES);
+        kernel.stopUnit("session-2.scope");
+        kernel.stopUnit("sddm.service");
+        kernel.unbindConsole("vtcon1");
+        kernel.unbindFramebuffer("efi-framebuffer", "efi-framebuffer.0");
+        kernel.loadModule("vfio_pci");
+        for (PciAddress fn : List.of(NVIDIA, NVIDIA_AUDIO)) {
+            kernel.setDriverOverride(fn, "vfio-pci");
+            kernel.unbind(fn, Hosts.device(kernel, fn).driver());
+            kernel.driversProbe(fn);
+        }
+        HostSnapshot snap = Hosts.snapshot(kernel, config);
+        ClaimRecord claim = new ClaimRecord(NVIDIA, "win11", 1, Map.of(NVIDIA, "nvidia", NVIDIA_AUDIO, "snd_hda_intel"),
+                List.of("sddm.service"), List.of(), List.of("vtcon1"),
+                List.of(new Framebuffer("efi-framebuffer.0", "efi-framebuffer")));
+        assertEquals(List.of(
+                "clear driver_override of 0000:01:00.0",
+                "unbind 0000:01:00.0 from vfio-pci",
+                "clear driver_override of 0000:01:00.1",
+                "unbind 0000:01:00.1 from vfio-pci",
+                "probe 0000:01:00.0",
+                "bind 0000:01:00.0 to nvidia (remove+rescan if it refuses)",
+                "probe 0000:01:00.1",
+                "bind 0000:01:00.1 to snd_hda_intel (remove+rescan if it refuses)",
+                "bind framebuffer efi-framebuffer.0 to efi-framebuffer",
+                "bind console vtcon1",
+                "start sddm.service"), Planner.release(snap, snap.device(NVIDIA).orElseThrow(), claim).describe());
+    }
+
+    @Test
+    void rollbackOfAClaimBindsWhatItUnboundAndWhatIsBoundAlreadyIsLeftAlone() throws Exception {
+        SimulatedKernel kernel = Hosts.builtIn("single-gpu");
+        Config config = Hosts.config(SINGLE_GPU_CONSOLES);
+        kernel.stopUnit("session-2.scope");
+        kernel.stopUnit("sddm.service");
+        kernel.unbindConsole("vtcon1");
+        List<Step> done = List.of(new Step.StopUnit("sddm.service"), new Step.StopUnit("session-2.scope"),
+                new Step.UnbindConsole("vtcon1"), new Step.UnbindFramebuffer("efi-framebuffer", "efi-framebuffer.0"));
+        // The framebuffer unbind was planned but the crash came before it: only the console is bound again.
+        HostSnapshot snap = Hosts.snapshot(kernel, config);
+        assertEquals(List.of("bind console vtcon1", "start sddm.service"), Planner.rollbackClaim(snap,
+                List.of(NVIDIA, NVIDIA_AUDIO), Map.of(NVIDIA, "nvidia", NVIDIA_AUDIO, "snd_hda_intel"), done)
+                .stream().map(Step::describe).toList());
+        kernel.unbindFramebuffer("efi-framebuffer", "efi-framebuffer.0");
+        snap = Hosts.snapshot(kernel, config);
+        assertEquals(List.of("bind framebuffer efi-framebuffer.0 to efi-framebuffer", "bind console vtcon1",
+                "start sddm.service"), Planner.rollbackClaim(snap, List.of(NVIDIA, NVIDIA_AUDIO),
+                Map.of(NVIDIA, "nvidia", NVIDIA_AUDIO, "snd_hda_intel"), done).stream().map(Step::describe).toList());
     }
 
     @Test
@@ -210,13 +319,27 @@ class PlannerTest {
         assertTrue(firstStop == -1 || firstStop < firstMatching(steps, s -> s instanceof Step.SetOverride), name);
         assertTrue(steps.get(steps.size() - 1) instanceof Step.AwaitNode
                 || steps.get(steps.size() - 1) instanceof Step.StartUnit, name);
+        // Consoles, then firmware framebuffers: after every stop and wait, before vfio-pci and the first override.
+        int firstConsole = firstMatching(steps, s -> s instanceof Step.UnbindConsole);
+        int lastConsole = lastMatching(steps, s -> s instanceof Step.UnbindConsole);
+        int firstFramebuffer = firstMatching(steps, s -> s instanceof Step.UnbindFramebuffer);
+        int lastFramebuffer = lastMatching(steps, s -> s instanceof Step.UnbindFramebuffer);
+        int lastStopOrWait = lastMatching(steps, s -> s instanceof Step.StopUnit || s instanceof Step.AwaitNoHolders);
+        int firstAttach = firstMatching(steps, s -> s instanceof Step.LoadModule || s instanceof Step.SetOverride);
+        for (int i : new int[] {firstConsole, lastConsole, firstFramebuffer, lastFramebuffer}) {
+            assertTrue(i == -1 || (i > lastStopOrWait && i < firstAttach), name + ": " + steps);
+        }
+        assertTrue(firstFramebuffer == -1 || firstFramebuffer > lastConsole, name + ": " + steps);
+        assertTrue(steps.stream().noneMatch(s -> s instanceof Step.BindConsole || s instanceof Step.BindFramebuffer),
+                name);
     }
 
     static Stream<Arguments> everyClaimablePlan() throws Exception {
         List<Arguments> plans = new ArrayList<>();
         String[] configs = {"", "unload_host_modules = yes", "stop_display_manager = when-holding",
                 "stop_units = nvidia-persistenced.service\nunload_host_modules = yes",
-                "allow_boot_display = yes\nstop_display_manager = when-holding\nunload_host_modules = yes"};
+                "allow_boot_display = yes\nstop_display_manager = when-holding\nunload_host_modules = yes",
+                "allow_boot_display = yes\nstop_display_manager = when-holding\nunbind_consoles = yes"};
         String[] hosts = {"dual-gpu", "single-gpu", Hosts.TWO_DISCRETE + "unit nvidia-persistenced.service active\n",
                 Hosts.TWO_DISCRETE.replace("opens=0000:00:02.0", "opens=0000:01:00.0")};
         for (String host : hosts) {

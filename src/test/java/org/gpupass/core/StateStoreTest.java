@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.stream.Stream;
+import org.gpupass.host.Framebuffer;
 import org.gpupass.sim.SimulatedKernel;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -41,13 +42,60 @@ class StateStoreTest {
         }
     }
 
+    @Test
+    void unboundConsolesAndFramebuffersRoundTrip() throws Exception {
+        StateStore store = new StateStore(dir);
+        List<Framebuffer> fbs = List.of(new Framebuffer("efi-framebuffer.0", "efi-framebuffer"),
+                new Framebuffer("simple-framebuffer.0", "simpledrm"));
+        ClaimRecord claim = new ClaimRecord(NVIDIA, "win11", 7, Map.of(NVIDIA, "nvidia"), List.of("sddm.service"),
+                List.of(), List.of("vtcon1", "vtcon2"), fbs);
+        store.saveClaim(claim);
+        assertEquals(Map.of(NVIDIA, claim), store.loadClaims());
+        String text = Files.readString(dir.resolve("claims/pci_0000_01_00_0.claim"));
+        assertTrue(text.startsWith("format=1\n"), text);
+        assertTrue(text.contains("\nunbound_consoles=vtcon1 vtcon2\n"), text);
+        assertTrue(text.contains("\nunbound_framebuffers=efi-framebuffer.0:efi-framebuffer simple-framebuffer.0:simpledrm\n"),
+                text);
+        assertEquals(claim, claim.withHolder("win11", 7));
+        for (String op : List.of(Intent.CLAIM, Intent.RELEASE)) {
+            Intent intent = new Intent(op, NVIDIA, "win11", List.of(NVIDIA), Map.of(NVIDIA, "nvidia"),
+                    List.of("sddm.service"), List.of("sddm.service"), List.of(), 42, List.of("vtcon1"), fbs);
+            store.writeIntent(intent);
+            assertEquals(Optional.of(intent), store.loadIntent());
+            assertEquals(List.of("vtcon1"), intent.asClaim(1).unboundConsoles());
+            assertEquals(fbs, intent.asClaim(1).unboundFramebuffers());
+        }
+    }
+
+    @Test
+    void filesWrittenBeforeTheConsoleKeysStillLoad() throws Exception {
+        StateStore store = new StateStore(dir);
+        Files.writeString(dir.resolve("claims/pci_0000_01_00_0.claim"), "format=1\ngpu=0000:01:00.0\nholder=win11\n"
+                + "since=5\ndriver.0000:01:00.0=nvidia\nunits_to_restore=sddm.service\nunloaded_modules=\n");
+        assertEquals(Map.of(NVIDIA, new ClaimRecord(NVIDIA, "win11", 5, Map.of(NVIDIA, "nvidia"),
+                List.of("sddm.service"), List.of())), store.loadClaims());
+        Files.writeString(dir.resolve("intent"), "format=1\noperation=release\ngpu=0000:01:00.0\nholder=win11\n"
+                + "functions=0000:01:00.0\ndriver.0000:01:00.0=nvidia\nunits_stopped=\nunits_to_restore=\n"
+                + "modules=\nstarted=9\n");
+        Intent intent = store.loadIntent().orElseThrow();
+        assertEquals(List.of(), intent.consoles());
+        assertEquals(List.of(), intent.framebuffers());
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"", "garbage", "format=2\ngpu=0000:01:00.0\nholder=x\nsince=1\nunits_to_restore=\nunloaded_modules=\n",
             "format=1\ngpu=zz\nholder=x\nsince=1\nunits_to_restore=\nunloaded_modules=\n",
             "format=1\ngpu=0000:01:00.0\nholder=a\u0007b\nsince=1\nunits_to_restore=\nunloaded_modules=\n",
             "format=1\ngpu=0000:01:00.0\nholder=x\nsince=soon\nunits_to_restore=\nunloaded_modules=\n",
             "format=1\ngpu=0000:01:00.0\nholder=x\nsince=1\ndriver.0000:01:00.0=../../x\nunits_to_restore=\nunloaded_modules=\n",
-            "format=1\ngpu=0000:02:00.0\nholder=x\nsince=1\nunits_to_restore=\nunloaded_modules=\n"})
+            "format=1\ngpu=0000:02:00.0\nholder=x\nsince=1\nunits_to_restore=\nunloaded_modules=\n",
+            "format=1\ngpu=0000:01:00.0\nholder=x\nsince=1\nunits_to_restore=\nunloaded_modules=\nunbound_consoles=vt/1\n",
+            "format=1\ngpu=0000:01:00.0\nholder=x\nsince=1\nunits_to_restore=\nunloaded_modules=\n"
+                    + "unbound_framebuffers=efi-framebuffer.0\n",
+            "format=1\ngpu=0000:01:00.0\nholder=x\nsince=1\nunits_to_restore=\nunloaded_modules=\n"
+                    + "unbound_framebuffers=..:efi-framebuffer\n",
+            "format=1\ngpu=0000:01:00.0\nholder=x\nsince=1\nunits_to_restore=\nunloaded_modules=\n"
+                    + "unbound_framebuffers=a:b:c\n"})
     void aCorruptClaimIsMovedAsideAndIgnored(String content) throws Exception {
         StateStore store = new StateStore(dir);
         Files.writeString(dir.resolve("claims/pci_0000_01_00_0.claim"), content);

@@ -36,7 +36,9 @@ class TransitionFaultTest {
                 new String[] {"dual-gpu", "dual-gpu", ""},
                 new String[] {"dual-gpu unload", "dual-gpu", "unload_host_modules = yes"},
                 new String[] {"single-gpu dm", "single-gpu",
-                        "allow_boot_display = yes\nstop_display_manager = when-holding\nunload_host_modules = yes"});
+                        "allow_boot_display = yes\nstop_display_manager = when-holding\nunload_host_modules = yes"},
+                new String[] {"single-gpu consoles", "single-gpu",
+                        "allow_boot_display = yes\nstop_display_manager = when-holding\nunbind_consoles = yes"});
     }
 
     private static SimulatedKernel kernel(String host) {
@@ -89,8 +91,9 @@ class TransitionFaultTest {
             }
             Snapshot before = Snapshot.of(kernel);
             kernel.failWrite(k, Errno.EIO);
-            if (op == SimulatedKernel.Op.START_UNIT) {
-                // Starting a unit again never fails a transition: it is reported in LastError.
+            if (op == SimulatedKernel.Op.START_UNIT || op == SimulatedKernel.Op.BIND_CONSOLE
+                    || op == SimulatedKernel.Op.BIND_FRAMEBUFFER) {
+                // Starting a unit or binding a console again never fails a transition: it is reported in LastError.
                 GpuStatus done = release ? m.release("01:00.0", "win11") : m.claim("01:00.0", "win11");
                 assertEquals(release ? GpuState.HOST : GpuState.VFIO, done.state());
                 assertTrue(done.lastError().contains("failed"), done.lastError());
@@ -209,6 +212,8 @@ class TransitionFaultTest {
                 assertFalse(Files.exists(tmp.resolve("claims/pci_0000_01_00_0.claim")));
                 assertEquals(hostState.devices(), Snapshot.of(kernel).devices(), "back on the host drivers");
                 assertEquals(hostState.modules(), Snapshot.of(kernel).modules());
+                assertEquals(hostState.consoles(), Snapshot.of(kernel).consoles(), "consoles bound again");
+                assertEquals(hostState.framebuffers(), Snapshot.of(kernel).framebuffers());
                 if (!setup[0].equals("single-gpu dm") || !release) {
                     assertEquals(hostState.units(), Snapshot.of(kernel).units());
                 }
@@ -219,8 +224,12 @@ class TransitionFaultTest {
         }
     }
 
-    /** What must come back after a rollback: devices (driver, override), loaded modules, active units. */
-    record Snapshot(List<String> devices, List<String> modules, List<String> units) {
+    /**
+     * What must come back after a rollback: devices (driver, override), loaded modules, active units,
+     * bound framebuffer consoles and firmware framebuffers.
+     */
+    record Snapshot(List<String> devices, List<String> modules, List<String> units, List<String> consoles,
+                    List<String> framebuffers) {
         static Snapshot of(SimulatedKernel k) throws Exception {
             List<String> devices = k.pciDevices().stream()
                     .map(d -> d.address() + "=" + d.driver() + "/" + d.driverOverride()).toList();
@@ -232,7 +241,8 @@ class TransitionFaultTest {
                     return false;
                 }
             }).toList();
-            return new Snapshot(devices, modules, units);
+            List<String> framebuffers = k.firmwareFramebuffers().stream().map(f -> f.device() + "=" + f.driver()).toList();
+            return new Snapshot(devices, modules, units, k.framebufferConsoles(), framebuffers);
         }
     }
 
