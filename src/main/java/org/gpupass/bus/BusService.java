@@ -47,6 +47,7 @@ public final class BusService implements AutoCloseable {
     private DBusConnection connection;
     private BusPublisher publisher;
     private volatile String lastStatus = "";
+    private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
 
     private BusService(GpuService service, SdNotify notify) {
         this.service = service;
@@ -134,9 +135,12 @@ public final class BusService implements AutoCloseable {
         }
     }
 
-    /** Tells systemd STOPPING=1, releases the name and disconnects. */
+    /** Tells systemd STOPPING=1, releases the name and disconnects; a second call does nothing. */
     @Override
     public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
         finish(End.STOPPED);
         notify.send("STOPPING=1");
         watchdog.shutdownNow();

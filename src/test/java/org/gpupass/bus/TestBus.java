@@ -39,7 +39,7 @@ final class TestBus implements AutoCloseable {
                 </busconfig>
                 """.formatted(socket));
         Process p = new ProcessBuilder("dbus-daemon", "--config-file=" + config, "--print-address=1", "--nofork")
-                .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+                .redirectError(ProcessBuilder.Redirect.DISCARD).start();
         BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
         String line = out.readLine();
         if (line == null) {
