@@ -116,7 +116,8 @@ class RealKernelIT {
             cmd.add("cds=" + cds);
         }
         cmd.addAll(boot.scenarios());
-        Path log = run.out.resolve("launcher.log");
+        // Beside the output folder, not in it: run-vm.sh empties that folder when it starts.
+        Path log = run.out.resolveSibling(boot.topology() + ".launcher.log");
         long t0 = System.nanoTime();
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
         if (!p.waitFor(boot.timeoutSeconds() + 120L, TimeUnit.SECONDS)) {
