@@ -71,7 +71,10 @@ class RealKernelIT {
             Assumptions.abort(msg);
         }
         cds = makeCdsArchive();
-        return BOOTS.stream().map(this::bootNode);
+        // -Dgpupass.vm.topologies=dual,shared runs only those guests (for working on one scenario).
+        List<String> only = List.of(System.getProperty("gpupass.vm.topologies", "").split(",")).stream()
+                .map(String::strip).filter(t -> !t.isEmpty()).toList();
+        return BOOTS.stream().filter(b -> only.isEmpty() || only.contains(b.topology())).map(this::bootNode);
     }
 
     /** The AppCDS archive of the daemon made on the host ("" when none could be made). */
