@@ -14,6 +14,9 @@ bc=$(m busctl_get_property) cs=$(m gpupassd.claim_steps) rs=$(m gpupassd.release
 if [ -n "$gp" ] && [ -n "$bc" ] && [ -n "$cs" ] && [ -n "$rs" ]; then
     echo "gpupassd's cycle, taken apart: 2 busctl execs ~$((2 * bc)) ms (one bare get-property: $bc ms);" \
         "the daemon's steps: claim $cs + release $rs = $((cs + rs)) ms; the rest (snapshot, plan, journal, signals): ~$((gp - 2 * bc - cs - rs)) ms"
+    echo "the daemon's own steps vs raw: $(ratio $((cs + rs)) "$raw")"
+    cn=$(m busctl_claim_noop)
+    [ -n "$cn" ] && echo "a Claim that changes nothing (same holder) through busctl: $cn ms"
 fi
 if [ -n "$gp" ] && [ -n "$raw" ] && [ -n "$seed" ]; then
     a=$(awk -v g="$gp" -v r="$raw" 'BEGIN { print (g <= 1.5 * r) ? "met" : "MISSED" }')

@@ -31,6 +31,16 @@ for ((i = 0; i < 10; i++)); do
     calls+=" $(( (NOW - t0) / 1000 ))"
 done
 fig bench.busctl_get_property.median_ms "$(echo $calls | median)"
+# A Claim that changes nothing (already held by the same holder): the daemon's fixed cost per call.
+bctl call org.gpupass1 /org/gpupass1 org.gpupass1.Manager Claim ss $GPU bench > /dev/null
+calls=
+for ((i = 0; i < 10; i++)); do
+    now; t0=$NOW; bctl call org.gpupass1 /org/gpupass1 org.gpupass1.Manager Claim ss $GPU bench > /dev/null; now
+    calls+=" $(( (NOW - t0) / 1000 ))"
+done
+fig bench.busctl_claim_noop.median_ms "$(echo $calls | median)"
+bctl call org.gpupass1 /org/gpupass1 org.gpupass1.Manager Release ss $GPU bench > /dev/null
+expect "released after the no-op claims" on_host
 fig bench.gpupassd.claim_steps.median_ms "$(grep -o 'claim 0000:01:00.0 for bench: [0-9/]* steps in [0-9]* ms' "$GP_RES/$SCEN.daemon.log" | awk '{print $(NF-1)}' | median)"
 fig bench.gpupassd.release_steps.median_ms "$(grep -o 'release 0000:01:00.0 from bench: [0-9/]* steps in [0-9]* ms' "$GP_RES/$SCEN.daemon.log" | awk '{print $(NF-1)}' | median)"
 expect "all $N cycles went to vfio-pci and back (sysfs)" test $bad = 0
