@@ -24,8 +24,8 @@ import org.slf4j.LoggerFactory;
 public final class BusService implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(BusService.class);
     /** Threads for incoming method calls: Claim-like calls may hold {@link #SLOW_CALLS} of them. */
-    static final int METHOD_THREADS = 24;
-    static final int SLOW_CALLS = 16;
+    static final int METHOD_THREADS = 12;
+    static final int SLOW_CALLS = 8;
 
     /** Why {@link #awaitEnd()} returned. */
     public enum End {

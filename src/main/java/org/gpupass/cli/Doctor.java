@@ -4,7 +4,6 @@ import java.io.PrintStream;
 import java.util.List;
 import org.gpupass.cli.doctor.HostOptions;
 import org.gpupass.cli.doctor.HumanReport;
-import org.gpupass.cli.doctor.JsonWriter;
 import org.gpupass.cli.doctor.Survey;
 import org.gpupass.host.Host;
 
@@ -56,7 +55,7 @@ public final class Doctor {
         }
         Survey survey = Survey.run(options, host);
         if (json) {
-            out.println(JsonWriter.of(survey.toJson()));
+            out.println(Json.of(survey.toJson()));
         } else {
             out.print(HumanReport.render(survey, options.describe()));
         }

@@ -29,6 +29,8 @@ public final class Gpupassctl {
                                        DEVICE is e.g. 01:00.0 or 0000:01:00.0, or "" for the one claimable GPU
               release DEVICE [HOLDER]  give it back to its host drivers; without HOLDER, whoever holds it
               monitor                  print state changes and failures as they happen, one line each
+              doctor [--json]          is this machine ready for passthrough? (offline; see doctor --help)
+              hostdev-xml DEVICE       <hostdev managed='no'> elements for every function of a GPU (offline)
               --bus=ADDRESS            a bus other than the system bus, e.g. unix:path=/tmp/demo/bus
               --timeout=SECONDS        how long claim and release may take (default 300)
               --help, --version
@@ -38,6 +40,7 @@ public final class Gpupassctl {
               12 ManagedHostdev, 13 Busy, 14 Stuck, 15 TransitionFailed, 16 AccessDenied,
               17 gpupassd is not running
             """;
+    private static final List<String> OFFLINE = List.of("doctor", "hostdev-xml");
     static final String BUS_NAME = "org.gpupass1";
     static final String MANAGER_PATH = "/org/gpupass1";
 
@@ -58,6 +61,16 @@ public final class Gpupassctl {
 
     /** Runs one command line; returns the exit code. */
     public int run(String... args) {
+        // The offline commands read the host themselves and take their own options.
+        int first = 0;
+        while (first < args.length && args[first].startsWith("--") && !args[first].equals("--help")
+                && !args[first].equals("--version")) {
+            first++;
+        }
+        if (first < args.length && OFFLINE.contains(args[first])) {
+            List<String> rest = List.of(args).subList(first + 1, args.length);
+            return args[first].equals("doctor") ? Doctor.run(rest, out, err) : HostdevXml.run(rest, out, err);
+        }
         String bus = null;
         long timeoutMs = 300_000;
         List<String> words = new ArrayList<>();

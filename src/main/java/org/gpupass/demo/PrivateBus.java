@@ -10,10 +10,12 @@ import java.util.concurrent.TimeUnit;
 import org.freedesktop.dbus.bin.EmbeddedDBusDaemon;
 
 /**
- * A throwaway bus for the demo, on {@code unix:path=DIR/bus}: a dbus-daemon when one is installed, else
- * dbus-java's embedded bus in this process (it cannot tell callers' uids apart: it reports uid 0 for all).
+ * A throwaway bus on {@code unix:path=DIR/bus} for the demo and the tests: a dbus-daemon when one is
+ * installed, else dbus-java's embedded bus in this process (it cannot tell callers' uids apart: it
+ * reports uid 0 for all). Its policy lets anyone own and call anything: the shipped policy is tested
+ * on buses started by src/test/shell/private-bus.sh.
  */
-final class PrivateBus implements AutoCloseable {
+public final class PrivateBus implements AutoCloseable {
     private final String address;
     private final String kind;
     private final Process process;
@@ -26,7 +28,7 @@ final class PrivateBus implements AutoCloseable {
         this.embedded = embedded;
     }
 
-    static PrivateBus start(Path dir, boolean preferEmbedded) throws IOException {
+    public static PrivateBus start(Path dir, boolean preferEmbedded) throws IOException {
         Path socket = dir.resolve("bus");
         String daemon = preferEmbedded ? null : onPath("dbus-daemon");
         if (daemon == null) {
@@ -59,11 +61,11 @@ final class PrivateBus implements AutoCloseable {
         return new PrivateBus("unix:path=" + socket, "a private dbus-daemon", p, null);
     }
 
-    String address() {
+    public String address() {
         return address;
     }
 
-    String kind() {
+    public String kind() {
         return kind;
     }
 

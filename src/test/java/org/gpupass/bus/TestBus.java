@@ -1,67 +1,39 @@
 package org.gpupass.bus;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.concurrent.TimeUnit;
+import java.util.Comparator;
+import java.util.stream.Stream;
+import org.gpupass.demo.PrivateBus;
 
-/** A private session-like dbus-daemon on a unix:path socket in a temp dir, for tests. */
+/** A private permissive bus in a temp dir for tests (the demo's bus), removed with its folder on close. */
 final class TestBus implements AutoCloseable {
     private final Path dir;
-    private final Process process;
-    private final String address;
+    private final PrivateBus bus;
 
-    private TestBus(Path dir, Process process, String address) {
+    private TestBus(Path dir, PrivateBus bus) {
         this.dir = dir;
-        this.process = process;
-        this.address = address;
+        this.bus = bus;
     }
 
     static TestBus start() throws IOException {
         Path dir = Files.createTempDirectory("gpupass-bus");
-        Path socket = dir.resolve("bus");
-        Path config = dir.resolve("bus.conf");
-        Files.writeString(config, """
-                <!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
-                 "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-                <busconfig>
-                  <type>session</type>
-                  <listen>unix:path=%s</listen>
-                  <auth>EXTERNAL</auth>
-                  <policy context="default">
-                    <allow send_destination="*" eavesdrop="true"/>
-                    <allow eavesdrop="true"/>
-                    <allow own="*"/>
-                  </policy>
-                </busconfig>
-                """.formatted(socket));
-        Process p = new ProcessBuilder("dbus-daemon", "--config-file=" + config, "--print-address=1", "--nofork")
-                .redirectError(ProcessBuilder.Redirect.DISCARD).start();
-        BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
-        String line = out.readLine();
-        if (line == null) {
-            p.destroy();
-            throw new IOException("dbus-daemon did not start");
-        }
-        return new TestBus(dir, p, "unix:path=" + socket);
+        return new TestBus(dir, PrivateBus.start(dir, false));
     }
 
     String address() {
-        return address;
+        return bus.address();
     }
 
     @Override
     public void close() throws Exception {
-        process.destroy();
-        process.waitFor(5, TimeUnit.SECONDS);
+        bus.close();
         if (!Files.exists(dir)) {
             return;
         }
-        try (var files = Files.walk(dir)) {
-            files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+        try (Stream<Path> files = Files.walk(dir)) {
+            files.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
         }
     }
 }

@@ -45,6 +45,20 @@ class GpupassctlTest {
     }
 
     @Test
+    void offline_commands_run_without_a_bus_and_keep_their_own_options() {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        Gpupassctl ctl = new Gpupassctl(new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(new ByteArrayOutputStream()));
+        assertEquals(0, ctl.run("hostdev-xml", "--simulate=dual-gpu", "01:00.0"));
+        String xml = out.toString(StandardCharsets.UTF_8);
+        assertTrue(xml.contains("function='0x0'") && xml.contains("function='0x1'"), xml);
+        out.reset();
+        assertEquals(1, ctl.run("doctor", "--simulate=shared-group", "--json"));
+        assertTrue(out.toString(StandardCharsets.UTF_8).startsWith("{\"ok\":false"), out.toString());
+        assertEquals(2, ctl.run("hostdev-xml", "--simulate", "01:00"));
+    }
+
+    @Test
     void json_output() {
         Map<String, Variant<?>> gpu = new java.util.LinkedHashMap<>();
         gpu.put("Address", new Variant<>("0000:01:00.0"));

@@ -97,7 +97,7 @@ class AuthorizationIT {
         }
         try (Daemon daemon = Daemon.bus()) {
             Files.createDirectories(rule.getParent());
-            Files.copy(Daemon.BASE.resolve("polkit/org.gpupass1.policy"), action, StandardCopyOption.REPLACE_EXISTING);
+            Files.copy(Daemon.POLKIT_ACTION, action, StandardCopyOption.REPLACE_EXISTING);
             Files.writeString(rule, """
                     polkit.addRule(function(action, subject) {
                         if (action.id == "org.gpupass1.manage" && subject.isInGroup("%s")) {

@@ -22,6 +22,11 @@ final class Daemon implements AutoCloseable {
     static final String INTEL = "/org/gpupass1/gpu/pci_0000_00_02_0";
     static final Path JAR = Path.of(System.getProperty("gpupass.jar", "target/gpupassd.jar"));
     static final Path BASE = Path.of(System.getProperty("gpupass.basedir", "."));
+    /** The bus policy folder the private bus loads: the checkout's, or an installed one. */
+    static final Path POLICY = Path.of(System.getProperty("gpupass.policy.dir", BASE.resolve("dbus-policy").toString()));
+    /** The polkit action file AuthorizationIT installs for polkitd. */
+    static final Path POLKIT_ACTION = Path.of(System.getProperty("gpupass.polkit.action",
+            BASE.resolve("polkit/org.gpupass1.policy").toString()));
 
     final Path dir;
     final String address;
@@ -40,7 +45,7 @@ final class Daemon implements AutoCloseable {
         dir.toFile().setExecutable(true, false);
         dir.toFile().setReadable(true, false);
         Cmd started = Cmd.run(List.of("bash", BASE.resolve("src/test/shell/private-bus.sh").toString(), "start",
-                dir.resolve("bus").toString()));
+                dir.resolve("bus").toString(), POLICY.toString()));
         assertTrue(started.ok(), "private bus: " + started);
         return new Daemon(dir, started.out().lines().findFirst().orElseThrow());
     }

@@ -6,10 +6,9 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.gpupass.cli.doctor.JsonWriter;
 import org.junit.jupiter.api.Test;
 
-class JsonWriterTest {
+class JsonTest {
     @Test
     void escapesQuotesBackslashesControlsAndLoneSurrogates() {
         Map<String, Object> m = new LinkedHashMap<>();
@@ -19,7 +18,7 @@ class JsonWriterTest {
         m.put("z", null);
         m.put("l", Arrays.asList("x", 1, true));
         assertEquals("{\"s\":\"a\\\"b\\\\c\\nd\\te\\u0001f\\u007f\\u2028 é 😀 \\ud800x\",\"n\":3,\"b\":false,"
-                + "\"z\":null,\"l\":[\"x\",1,true]}", JsonWriter.of(m));
-        assertEquals("[]", JsonWriter.of(List.of()));
+                + "\"z\":null,\"l\":[\"x\",1,true]}", Json.of(m));
+        assertEquals("[]", Json.of(List.of()));
     }
 }
