@@ -2,6 +2,9 @@ package org.gpupass;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.Comparator;
 import org.gpupass.bus.BusService;
 import org.gpupass.bus.SdNotify;
@@ -43,7 +46,7 @@ public final class Main {
         int code;
         Path stateDir = null;
         try {
-            Host host = simulated ? Hosts.simulated(options.simulate()) : Hosts.real(options.sysfsRoot());
+            Callable<Host> host = () -> simulated ? Hosts.simulated(options.simulate()) : Hosts.real(options.sysfsRoot());
             stateDir = options.stateDir() != null ? options.stateDir()
                     : simulated ? Hosts.simulatedStateDir() : Path.of("/var/lib/gpupassd");
             code = serve(options, host, config, stateDir, log);
@@ -60,11 +63,24 @@ public final class Main {
         System.exit(code);
     }
 
-    /** Runs until told to stop (0) or the bus is lost (1). */
-    private static int serve(DaemonOptions options, Host host, Config config, Path stateDir, Logger log)
-            throws Exception {
-        try (GpuManager core = GpuManager.open(host, config, stateDir, version());
-             BusService bus = BusService.start(core, options.bus(), SdNotify.fromEnvironment())) {
+    /**
+     * Runs until told to stop (0) or the bus is lost (1). Connecting to the bus and reading the host
+     * each take a good part of the start-up, so they overlap; the name is requested only once the
+     * objects are exported.
+     */
+    private static int serve(DaemonOptions options, Callable<Host> hostFactory, Config config, Path stateDir,
+                             Logger log) throws Exception {
+        CompletableFuture<BusService> connecting = new CompletableFuture<>();
+        new Thread(() -> {
+            try {
+                connecting.complete(BusService.connect(options.bus(), SdNotify.fromEnvironment()));
+            } catch (Exception | LinkageError e) {
+                connecting.completeExceptionally(e);
+            }
+        }, "bus-connect").start();
+        try (GpuManager core = GpuManager.open(hostFactory.call(), config, stateDir, version());
+             BusService bus = connected(connecting)) {
+            bus.serve(core);
             Signal.handle(new Signal("TERM"), s -> bus.finish(BusService.End.STOPPED));
             Signal.handle(new Signal("INT"), s -> bus.finish(BusService.End.STOPPED));
             log.info("gpupassd {} serving {} on {} (state in {})", version(), options.simulate() != null
@@ -74,6 +90,17 @@ public final class Main {
             BusService.End end = bus.awaitEnd();
             log.info(end == BusService.End.STOPPED ? "Stopping" : "Exiting so that systemd restarts the daemon");
             return end == BusService.End.STOPPED ? 0 : 1;
+        } catch (Exception e) {
+            connecting.thenAccept(BusService::close);
+            throw e;
+        }
+    }
+
+    private static BusService connected(CompletableFuture<BusService> connecting) throws Exception {
+        try {
+            return connecting.get();
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof Exception cause ? cause : e;
         }
     }
 

@@ -35,7 +35,7 @@ public final class BusService implements AutoCloseable {
         BUS_LOST
     }
 
-    private final GpuService service;
+    private GpuService service;
     private final SdNotify notify;
     private final CountDownLatch ended = new CountDownLatch(1);
     private final AtomicReference<End> end = new AtomicReference<>();
@@ -49,22 +49,28 @@ public final class BusService implements AutoCloseable {
     private volatile String lastStatus = "";
     private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
 
-    private BusService(GpuService service, SdNotify notify) {
-        this.service = service;
+    private BusService(SdNotify notify) {
         this.notify = notify;
     }
 
-    /**
-     * Connects to {@code address} (null: the system bus), exports the objects, requests the name and tells
-     * systemd READY=1.
-     */
+    /** Connects, exports, owns the name and tells systemd READY=1: {@link #connect} then {@link #serve}. */
     public static BusService start(GpuService service, String address, SdNotify notify) throws DBusException {
-        BusService bus = new BusService(service, notify);
-        bus.connect(address);
+        BusService bus = connect(address, notify);
+        bus.serve(service);
         return bus;
     }
 
-    private void connect(String address) throws DBusException {
+    /**
+     * Connects to {@code address} (null: the system bus) and authenticates, nothing more; the daemon
+     * does this while the core reads the host, since each takes a good part of the start-up time.
+     */
+    public static BusService connect(String address, SdNotify notify) throws DBusException {
+        BusService bus = new BusService(notify);
+        bus.open(address);
+        return bus;
+    }
+
+    private void open(String address) throws DBusException {
         DBusConnectionBuilder builder = address == null ? DBusConnectionBuilder.forSystemBus()
                 : DBusConnectionBuilder.forAddress(address);
         connection = builder.withShared(false)
@@ -81,6 +87,11 @@ public final class BusService implements AutoCloseable {
                     }
                 })
                 .build();
+    }
+
+    /** Exports the manager and the GPUs of {@code core}, then requests the name and tells systemd READY=1. */
+    public void serve(GpuService core) throws DBusException {
+        this.service = core;
         Mutations mutations = new Mutations(new Authorizer(connection, ownUid()), new CallGate(SLOW_CALLS));
         connection.exportObject(BusNames.MANAGER_PATH, new ManagerObject(service, mutations));
         publisher = new BusPublisher(connection, service, mutations, this::updateStatus);

@@ -3,11 +3,7 @@ package org.gpupass.bus;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.freedesktop.DBus.Error.PropertyReadOnly;
-import org.freedesktop.DBus.Error.UnknownInterface;
-import org.freedesktop.DBus.Error.UnknownProperty;
 import org.freedesktop.dbus.DBusPath;
-import org.freedesktop.dbus.interfaces.Properties;
 import org.freedesktop.dbus.types.Variant;
 import org.gpupass.core.GpuService;
 import org.gpupass.core.GpuStatus;
@@ -15,7 +11,7 @@ import org.gpupass.core.Printable;
 import org.gpupass1.Manager;
 
 /** {@code /org/gpupass1}: the manager interface and its properties, over the core. */
-final class ManagerObject implements Manager, Properties {
+final class ManagerObject extends ReadOnlyProperties implements Manager {
     /** The manager's property names, in spec order. */
     static final List<String> NAMES = List.of("Version", "Gpus", "Transition");
 
@@ -23,13 +19,9 @@ final class ManagerObject implements Manager, Properties {
     private final Mutations mutations;
 
     ManagerObject(GpuService service, Mutations mutations) {
+        super(BusNames.MANAGER_INTERFACE, BusNames.MANAGER_PATH);
         this.service = service;
         this.mutations = mutations;
-    }
-
-    @Override
-    public String getObjectPath() {
-        return BusNames.MANAGER_PATH;
     }
 
     @Override
@@ -71,7 +63,7 @@ final class ManagerObject implements Manager, Properties {
                 () -> paths(service.releaseDomain(domain)));
     }
 
-    /** Every manager property, in spec order. */
+    @Override
     Map<String, Variant<?>> properties() {
         Map<String, Variant<?>> all = new LinkedHashMap<>();
         for (String name : NAMES) {
@@ -80,6 +72,7 @@ final class ManagerObject implements Manager, Properties {
         return all;
     }
 
+    @Override
     Variant<?> property(String name) {
         return switch (name) {
             case "Version" -> new Variant<>(service.version());
@@ -87,42 +80,6 @@ final class ManagerObject implements Manager, Properties {
             case "Transition" -> new Variant<>(service.transition());
             default -> null;
         };
-    }
-
-    @Override
-    @SuppressWarnings("unchecked")
-    public <A> A Get(String interfaceName, String propertyName) {
-        requireInterface(interfaceName);
-        Variant<?> value = property(propertyName);
-        if (value == null) {
-            throw new UnknownProperty("No property " + Printable.clip(propertyName) + " on " + BusNames.MANAGER_INTERFACE);
-        }
-        return (A) value;
-    }
-
-    @Override
-    public <A> void Set(String interfaceName, String propertyName, A value) {
-        requireInterface(interfaceName);
-        if (property(propertyName) == null) {
-            throw new UnknownProperty("No property " + Printable.clip(propertyName) + " on " + BusNames.MANAGER_INTERFACE);
-        }
-        throw new PropertyReadOnly("Property " + propertyName + " is read-only");
-    }
-
-    @Override
-    public Map<String, Variant<?>> GetAll(String interfaceName) {
-        if (Standard.isStandard(interfaceName)) {
-            return Map.of();
-        }
-        requireInterface(interfaceName);
-        return properties();
-    }
-
-    private static void requireInterface(String name) {
-        if (!name.isEmpty() && !name.equals(BusNames.MANAGER_INTERFACE)) {
-            throw new UnknownInterface("No interface " + Printable.clip(name) + " with properties on "
-                    + BusNames.MANAGER_PATH);
-        }
     }
 
     static DBusPath path(GpuStatus gpu) {
