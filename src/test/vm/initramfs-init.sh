@@ -18,7 +18,18 @@ mount -t devtmpfs devtmpfs $r/dev
 mkdir -p $r/dev/pts $r/dev/shm 2>/dev/null
 mount -t devpts devpts $r/dev/pts
 mount -t tmpfs tmpfs $r/dev/shm
+# A checkout under /tmp (a CI clone, say) would vanish under the guest's tmpfs: keep it visible.
+keep=""
+case "$gp_script" in /tmp/*/src/test/vm/*) keep=${gp_script%%/src/test/vm/*} ;; esac
+if [ -n "$keep" ]; then
+    mkdir -p /kept
+    mount -o bind "$r$keep" /kept || off "cannot keep $keep"
+fi
 mount -t tmpfs -o mode=1777 tmpfs $r/tmp
+if [ -n "$keep" ]; then
+    mkdir -p "$r$keep"
+    mount -o bind /kept "$r$keep" || off "cannot keep $keep"
+fi
 mount -t tmpfs -o mode=755 tmpfs $r/run
 mkdir -p $r/tmp/results
 mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144 results $r/tmp/results || off "cannot mount the results share"
