@@ -45,9 +45,9 @@ class RealKernelIT {
 
     private static final List<Boot> BOOTS = List.of(
             new Boot("dual", 2400, List.of("s1-status", "s2-claim-release", "s4-inuse", "s3-cycles",
-                    "bench-baselines", "s6-kill-mid-transition", "s9-libvirt-hook")),
+                    "bench-baselines", "s6-kill-mid-transition", "s9-libvirt-hook", "s10-doctor")),
             new Boot("shared", 900, List.of("s7-shared-group", "s5-host-modules")),
-            new Boot("noiommu", 600, List.of("s8-no-iommu")));
+            new Boot("noiommu", 600, List.of("s8-no-iommu", "s10-doctor")));
 
     /** What one boot left behind. */
     private static final class Run {
