@@ -19,7 +19,7 @@ g = gpus["0000:01:00.0"]
 boot = [a for a, x in gpus.items() if x["boot_vga"]]
 members = sorted(m["address"] for m in g["members"])
 failed = [n for n, v in checks.items() if v == "fail"] or ["none"]
-print(checks["iommu"], checks["gpus"], g["claimable"], g["iommu_group"], ",".join(boot), ",".join(members),
+print(checks["iommu"], checks["gpus"], g["claimable"], g["iommu_group"], ",".join(boot) or "none", ",".join(members) or "none",
       d["ok"], ",".join(failed))
 ') || verdicts="unparsable"
 log "doctor verdicts: $verdicts"
