@@ -10,7 +10,8 @@
 # GUEST_SCRIPT: an absolute path on the host (it is the same path in the guest).
 # Exit: 0 the guest finished (read OUTDIR/results for the verdicts), 3 the guest did not finish
 # (timeout, crash, or no DONE line), 2 a missing prerequisite.
-# Env: VM_MEM (MiB, default 1536), VM_SMP (default 2: the JVM starts 3x faster with a second vCPU under TCG), VM_ACCEL (default tcg), VM_APPEND (extra
+# Env: VM_CPU (default Nehalem: no AVX — qemu 7.2's TCG AVX/AVX2 are new, and with -cpu max the
+# daemon's JVM crashed with SIGSEGV in some runs), VM_MEM (MiB, default 1536), VM_SMP (default 2: the JVM starts 3x faster with a second vCPU under TCG), VM_ACCEL (default tcg), VM_APPEND (extra
 # kernel arguments), GPUPASS_VM_KERNEL (kernel version).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -67,7 +68,7 @@ esac
 
 append="console=ttyS0 panic=-1 loglevel=4 $iommu_arg gp_script=$script gp_args=$args ${VM_APPEND:-}"
 # shellcheck disable=SC2206
-cmd=("$qemu" -machine q35,kernel-irqchip=split -accel "${VM_ACCEL:-tcg}" -cpu max
+cmd=("$qemu" -machine q35,kernel-irqchip=split -accel "${VM_ACCEL:-tcg}" -cpu "${VM_CPU:-Nehalem}"
     -m "${VM_MEM:-1536}" -smp "${VM_SMP:-2}" -nodefaults -vga none -display none -no-reboot
     -serial "file:$out/console.log" -monitor none
     "${iommu_dev[@]}"

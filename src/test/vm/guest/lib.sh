@@ -107,7 +107,8 @@ start_daemon() {
     # system bus at start even with --bus, so point that at the private bus too (no systemd1 on it).
     local cds=
     [ -n "${GP_CDS:-}" ] && [ -f "$GP_CDS" ] && cds="-XX:SharedArchiveFile=$GP_CDS -Xlog:cds=off -Xlog:cds+dynamic=off"
-    env DBUS_SYSTEM_BUS_ADDRESS="$GP_BUS" ${GP_DAEMON_ENV:-} java $GP_JAVA_OPTS $cds -jar "$GP_JAR" --bus="$GP_BUS" --state-dir="$STATE" --sysfs-root=/ --config="$conf" \
+    # A JVM crash report goes to the results share (the guest's cwd is the read-only root).
+    env DBUS_SYSTEM_BUS_ADDRESS="$GP_BUS" ${GP_DAEMON_ENV:-} java $GP_JAVA_OPTS $cds -XX:ErrorFile="$GP_RES/hs_err_$SCEN.%p.log" -jar "$GP_JAR" --bus="$GP_BUS" --state-dir="$STATE" --sysfs-root=/ --config="$conf" \
         >> "$GP_RES/$SCEN.daemon.log" 2>&1 &
     DAEMON_PID=$!
     track $DAEMON_PID
