@@ -4,12 +4,10 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import org.freedesktop.dbus.connections.impl.DBusConnectionBuilder;
-import org.freedesktop.dbus.exceptions.DBusException;
 import org.gpupass.host.Errno;
 import org.gpupass.host.Host;
 import org.gpupass.host.SysfsHost;
-import org.gpupass.host.SystemdUnits;
+import org.gpupass.host.SystemBusUnits;
 import org.gpupass.sim.HostFileException;
 import org.gpupass.sim.SimulatedKernel;
 import org.slf4j.Logger;
@@ -29,9 +27,8 @@ final class Hosts {
     private Hosts() {
     }
 
-    static Host real(Path sysfsRoot) throws DBusException {
-        return new SysfsHost(sysfsRoot, new SystemdUnits(
-                DBusConnectionBuilder.forSystemBus().withShared(false).build(), UNIT_JOB_TIMEOUT));
+    static Host real(Path sysfsRoot) {
+        return new SysfsHost(sysfsRoot, new SystemBusUnits(UNIT_JOB_TIMEOUT));
     }
 
     /** {@code ""} or a built-in name, else a host file. */

@@ -39,13 +39,18 @@ final class KernelModules {
         this.procModules = procModules;
     }
 
+    private volatile boolean saidNoModules;
+
     /** Loaded modules by name; malformed lines are skipped with a WARN. A missing file means none. */
     Map<String, ModuleInfo> loaded() throws IOException {
         List<String> lines;
         try {
             lines = Files.readAllLines(procModules, StandardCharsets.ISO_8859_1);
         } catch (NoSuchFileException e) {
-            LOG.warn("{} does not exist: no modules known", procModules);
+            if (!saidNoModules) {
+                saidNoModules = true; // a kernel without module support: say it once, not every refresh
+                LOG.warn("{} does not exist: no modules known", procModules);
+            }
             return Map.of();
         }
         Map<String, ModuleInfo> out = new LinkedHashMap<>();
