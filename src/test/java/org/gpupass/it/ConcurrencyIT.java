@@ -50,7 +50,8 @@ class ConcurrencyIT {
 
     @Test
     void status_get_and_introspect_answer_at_once_while_claims_queue_behind_a_hung_write() throws Exception {
-        String config = "write_timeout = 12s\nlock_timeout = 60s\n";
+        // The hung write must outlast the measurement even on a loaded machine, and end before the callers' 60 s.
+        String config = "write_timeout = 40s\nlock_timeout = 60s\n";
         try (Daemon daemon = Daemon.start("", Map.of("GPUPASSD_SIM_FAULTS", "hang:SET_OVERRIDE:0000:01:00.0"), config);
              DBusConnection conn = DBusConnectionBuilder.forAddress(daemon.address).withShared(false).build()) {
             Manager manager = conn.getRemoteObject(Daemon.NAME, Daemon.MANAGER, Manager.class);
