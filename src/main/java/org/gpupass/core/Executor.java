@@ -10,7 +10,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.gpupass.core.Step.AwaitDriver;
 import org.gpupass.core.Step.AwaitNoHolders;
 import org.gpupass.core.Step.AwaitNode;
@@ -52,7 +51,6 @@ final class Executor {
     private final Duration writeTimeout;
     private final Duration settleTimeout;
     private final StepObserver observer;
-    private final AtomicInteger hungWrites = new AtomicInteger();
     private final ExecutorService writers = Executors.newCachedThreadPool(r -> {
         Thread t = new Thread(r, "gpupassd-write");
         t.setDaemon(true);
@@ -64,11 +62,6 @@ final class Executor {
         this.writeTimeout = config.writeTimeout();
         this.settleTimeout = config.settleTimeout();
         this.observer = observer;
-    }
-
-    /** Writes still hung in the kernel. */
-    int hungWrites() {
-        return hungWrites.get();
     }
 
     /**
@@ -256,7 +249,6 @@ final class Executor {
         try {
             result.get(writeTimeout.toNanos(), TimeUnit.NANOSECONDS);
         } catch (TimeoutException e) {
-            hungWrites.incrementAndGet();
             throw new StepFailure(ErrorKind.STUCK, null, true, "the kernel write did not return within "
                     + writeTimeout.toMillis() + " ms");
         } catch (ExecutionException e) {

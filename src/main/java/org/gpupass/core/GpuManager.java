@@ -743,10 +743,6 @@ public final class GpuManager implements GpuService, AutoCloseable {
         return now.getEpochSecond() * 1_000_000L + now.getNano() / 1_000;
     }
 
-    /** Writes still hung in the kernel (for status lines). */
-    public int hungWrites() {
-        return executor.hungWrites();
-    }
 
     @Override
     public void close() {

@@ -2,7 +2,6 @@ package org.gpupass.core;
 
 import static org.gpupass.core.Hosts.NVIDIA;
 import static org.gpupass.core.Hosts.NVIDIA_AUDIO;
-import static org.gpupass.core.Hosts.SECOND;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -244,9 +243,5 @@ class TransitionFaultTest {
             List<String> framebuffers = k.firmwareFramebuffers().stream().map(f -> f.device() + "=" + f.driver()).toList();
             return new Snapshot(devices, modules, units, k.framebufferConsoles(), framebuffers);
         }
-    }
-
-    static PciAddress unused() {
-        return SECOND;
     }
 }
