@@ -5,19 +5,19 @@ import java.nio.channels.SocketChannel;
 import org.freedesktop.dbus.spi.message.IMessageReader;
 import org.freedesktop.dbus.spi.message.IMessageWriter;
 import org.freedesktop.dbus.spi.message.ISocketProvider;
-import org.freedesktop.dbus.spi.message.InputStreamMessageReader;
 
 /**
  * dbus-java's socket provider for gpupassd and gpupassctl, found through ServiceLoader before the
- * built-in one. It differs only in the writer: dbus-java 5.2.0's writes every marshalled chunk of a
- * message with its own write(2) (about 50 for a Status reply); {@link GatheringMessageWriter} sends
- * the whole message with one gathering write. No file-descriptor passing, as the built-in one.
+ * built-in one. It differs in the system calls: dbus-java 5.2.0 makes one write(2) per marshalled
+ * chunk of a message (about 50 for a Status reply) and four read(2) per message received;
+ * {@link GatheringMessageWriter} sends a message with one write and {@link BufferedMessageReader}
+ * hands out every message a read brought in. No file-descriptor passing, as the built-in one.
  */
 public final class GatheringSocketProvider implements ISocketProvider {
 
     @Override
     public IMessageReader createReader(SocketChannel socket) throws IOException {
-        return new InputStreamMessageReader(socket);
+        return new BufferedMessageReader(socket);
     }
 
     @Override
