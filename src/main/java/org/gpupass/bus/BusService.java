@@ -13,6 +13,7 @@ import org.freedesktop.dbus.connections.impl.DBusConnection;
 import org.freedesktop.dbus.connections.impl.DBusConnectionBuilder;
 import org.freedesktop.dbus.exceptions.DBusException;
 import org.freedesktop.dbus.interfaces.DBus;
+import org.gpupass.bus.wire.FastReplies;
 import org.gpupass.core.GpuService;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -46,6 +47,7 @@ public final class BusService implements AutoCloseable {
     });
     private DBusConnection connection;
     private BusPublisher publisher;
+    private FastReplies.Registration fastStatus;
     private volatile String lastStatus = "";
     private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
 
@@ -93,7 +95,10 @@ public final class BusService implements AutoCloseable {
     public void serve(GpuService core) throws DBusException {
         this.service = core;
         Mutations mutations = new Mutations(new Authorizer(connection, ownUid()), new CallGate(SLOW_CALLS));
-        connection.exportObject(BusNames.MANAGER_PATH, new ManagerObject(service, mutations));
+        ManagerObject manager = new ManagerObject(service, mutations);
+        connection.exportObject(BusNames.MANAGER_PATH, manager);
+        fastStatus = FastReplies.register(BusNames.BUS_NAME, BusNames.MANAGER_PATH, BusNames.MANAGER_INTERFACE,
+                "Status", ManagerObject.STATUS_SIGNATURE, manager::statusBody);
         publisher = new BusPublisher(connection, service, mutations, this::updateStatus);
         publisher.syncExports();
         service.addListener(publisher);
@@ -162,6 +167,9 @@ public final class BusService implements AutoCloseable {
                 Thread.currentThread().interrupt();
             }
             publisher.close();
+        }
+        if (fastStatus != null) {
+            fastStatus.close();
         }
         if (connection != null) {
             try {

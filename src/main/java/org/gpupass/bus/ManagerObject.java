@@ -4,7 +4,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.freedesktop.dbus.DBusPath;
+import org.freedesktop.dbus.exceptions.DBusException;
 import org.freedesktop.dbus.types.Variant;
+import org.gpupass.bus.wire.FastReplies;
 import org.gpupass.core.GpuService;
 import org.gpupass.core.GpuStatus;
 import org.gpupass.core.Printable;
@@ -14,6 +16,7 @@ import org.gpupass1.Manager;
 final class ManagerObject extends ReadOnlyProperties implements Manager {
     /** The manager's property names, in spec order. */
     static final List<String> NAMES = List.of("Version", "Gpus", "Transition");
+    static final String STATUS_SIGNATURE = "aa{sv}";
 
     private final GpuService service;
     private final Mutations mutations;
@@ -34,21 +37,38 @@ final class ManagerObject extends ReadOnlyProperties implements Manager {
         mutations.run("release " + describe(device), () -> service.release(device, holder));
     }
 
-    /** The last Status reply and the snapshot it was made from: building variants is the costly part. */
-    private record StatusReply(List<GpuStatus> gpus, List<Map<String, Variant<?>>> reply) {
+    /**
+     * The last Status reply, as variants and marshalled, and the snapshot it was made from: building
+     * them is the costly part, and the GPUs change rarely.
+     */
+    private record StatusReply(List<GpuStatus> gpus, List<Map<String, Variant<?>>> reply, byte[] body) {
     }
 
-    private volatile StatusReply lastStatus = new StatusReply(List.of(), List.of());
+    private volatile StatusReply lastStatus;
 
     @Override
     public List<Map<String, Variant<?>>> Status() {
+        return statusReply().reply();
+    }
+
+    /** The body of a Status reply, for {@link org.gpupass.bus.wire.FastReplies}. */
+    byte[] statusBody() {
+        return statusReply().body();
+    }
+
+    private StatusReply statusReply() {
         List<GpuStatus> gpus = service.gpus();
         StatusReply last = lastStatus;
-        if (!last.gpus().equals(gpus)) {
-            last = new StatusReply(gpus, gpus.stream().map(GpuProperties::of).toList());
+        if (last == null || !last.gpus().equals(gpus)) {
+            List<Map<String, Variant<?>>> reply = gpus.stream().map(GpuProperties::of).toList();
+            try {
+                last = new StatusReply(gpus, reply, FastReplies.marshal(STATUS_SIGNATURE, reply));
+            } catch (DBusException e) {
+                throw new IllegalStateException("cannot marshal the Status reply", e);
+            }
             lastStatus = last;
         }
-        return last.reply();
+        return last;
     }
 
     @Override

@@ -107,6 +107,38 @@ class ApiIT {
         }
     }
 
+    /**
+     * Status is answered from a body marshalled beforehand (FastReplies), GetAll by dbus-java: each
+     * GPU's dict in Status must be the GetAll of its object, before and after a change, whether the
+     * call names the well-known or the unique name; a call with a bad signature still gets dbus-java's error.
+     */
+    @Test
+    void status_is_the_getall_of_every_gpu_after_each_change_by_either_name() {
+        String unique = daemon.busctl("status", Daemon.NAME).out().lines()
+                .filter(l -> l.startsWith("UniqueName=")).findFirst().orElseThrow().substring("UniqueName=".length());
+        for (String step : new String[] {"start", "claim", "release"}) {
+            if (step.equals("claim")) {
+                assertTrue(daemon.call("Claim", "ss", "", "win11").ok());
+            } else if (step.equals("release")) {
+                assertTrue(daemon.call("Release", "ss", "", "win11").ok());
+            }
+            for (String destination : new String[] {Daemon.NAME, unique}) {
+                String status = daemon.busctl("call", destination, Daemon.MANAGER, "org.gpupass1.Manager", "Status",
+                        "--json=short").out();
+                for (String path : new String[] {Daemon.INTEL, Daemon.NVIDIA}) {
+                    String all = daemon.busctl("call", destination, path, "org.freedesktop.DBus.Properties", "GetAll",
+                            "s", "org.gpupass1.Gpu", "--json=short").out();
+                    String dict = all.substring("{\"type\":\"a{sv}\",\"data\":[".length(), all.length() - 2);
+                    assertTrue(dict.startsWith("{\"Address\"") && status.contains(dict), step + " " + destination
+                            + "\nGetAll: " + all + "\nStatus: " + status);
+                }
+                assertEquals(step.equals("claim") ? 1 : 0, status.split("\"win11\"").length - 1, status);
+            }
+        }
+        Cmd withArgument = daemon.busctl("call", Daemon.NAME, Daemon.MANAGER, "org.gpupass1.Manager", "Status", "s", "x");
+        assertTrue(!withArgument.ok() && withArgument.err().contains("does not exist"), withArgument.toString());
+    }
+
     @Test
     void claim_and_release_by_manager_and_by_gpu_object() {
         Cmd claim = daemon.call("Claim", "ss", "", "demo-vm");

@@ -11,32 +11,60 @@ import org.freedesktop.dbus.messages.Message;
 import org.freedesktop.dbus.messages.MessageFactory;
 import org.freedesktop.dbus.messages.constants.Endian;
 import org.freedesktop.dbus.spi.message.IMessageReader;
+import org.freedesktop.dbus.spi.message.IMessageWriter;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Reads D-Bus messages through one buffer: a read(2) takes whatever the socket holds, and every whole
  * message in it is handed out without another system call. dbus-java 5.2.0's reader makes four
  * reads per message (fixed header, header length, header fields, body). A message larger than the
- * buffer is read straight into its own arrays.
+ * buffer is read straight into its own arrays. Calls {@link FastReplies} answers never reach dbus-java.
  */
 final class BufferedMessageReader implements IMessageReader {
+    private static final Logger LOG = LoggerFactory.getLogger(BufferedMessageReader.class);
     /** The fixed header (12 bytes) and the header-field array's length. */
     private static final int PREFIX = 16;
     static final int BUFFER_BYTES = 16 * 1024;
 
     private final SocketChannel channel;
     private final ByteBuffer buffer; // between reads: position = first unread byte, limit = end of data
+    private final IMessageWriter writer;
+    private final FastReplies.Connection fastReplies = new FastReplies.Connection();
 
-    BufferedMessageReader(SocketChannel channel) {
-        this(channel, BUFFER_BYTES);
+    /** A reader whose {@link FastReplies} go out through {@code writer}, the same socket's. */
+    BufferedMessageReader(SocketChannel channel, IMessageWriter writer) {
+        this(channel, writer, BUFFER_BYTES);
     }
 
-    BufferedMessageReader(SocketChannel channel, int bufferBytes) {
+    BufferedMessageReader(SocketChannel channel, IMessageWriter writer, int bufferBytes) {
         this.channel = channel;
+        this.writer = writer;
         this.buffer = ByteBuffer.allocateDirect(bufferBytes).limit(0);
     }
 
+    /** The next message for dbus-java, or null (none whole yet, or one this reader answered itself). */
     @Override
     public Message readMessage() throws IOException, DBusException {
+        Message message = nextMessage();
+        if (message == null) {
+            return null;
+        }
+        PreparedReply reply;
+        try {
+            reply = fastReplies.replyTo(message);
+        } catch (DBusException | RuntimeException e) {
+            LOG.debug("Handing {} to dbus-java: {}", message.getName(), e.toString());
+            return message;
+        }
+        if (reply == null) {
+            return message;
+        }
+        writer.writeMessage(reply);
+        return null;
+    }
+
+    private Message nextMessage() throws IOException, DBusException {
         if (buffer.remaining() < PREFIX || buffer.remaining() < messageLength()) {
             fill();
             if (buffer.remaining() < PREFIX) {

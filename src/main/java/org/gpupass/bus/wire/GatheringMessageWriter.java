@@ -27,8 +27,13 @@ final class GatheringMessageWriter implements IMessageWriter {
         this.buffer = ByteBuffer.allocateDirect(bufferBytes);
     }
 
+    SocketChannel channel() {
+        return channel;
+    }
+
+    /** Called by dbus-java's sender thread and, for {@link FastReplies}, the reader thread. */
     @Override
-    public void writeMessage(Message message) throws IOException {
+    public synchronized void writeMessage(Message message) throws IOException {
         if (message == null || message.getWireData() == null) {
             return;
         }
@@ -38,7 +43,6 @@ final class GatheringMessageWriter implements IMessageWriter {
         while (count < wire.length && wire[count] != null) {
             length += wire[count++].length;
         }
-        // dbus-java's one sender thread per connection calls this: the buffer needs no lock.
         if (length <= buffer.capacity()) {
             buffer.clear();
             for (int i = 0; i < count; i++) {

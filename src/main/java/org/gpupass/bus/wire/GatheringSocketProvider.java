@@ -11,18 +11,23 @@ import org.freedesktop.dbus.spi.message.ISocketProvider;
  * built-in one. It differs in the system calls: dbus-java 5.2.0 makes one write(2) per marshalled
  * chunk of a message (about 50 for a Status reply) and four read(2) per message received;
  * {@link GatheringMessageWriter} sends a message with one write and {@link BufferedMessageReader}
- * hands out every message a read brought in. No file-descriptor passing, as the built-in one.
+ * hands out every message a read brought in, answering the calls registered with {@link FastReplies}
+ * itself. No file-descriptor passing, as the built-in one.
  */
 public final class GatheringSocketProvider implements ISocketProvider {
 
+    /** dbus-java asks one provider for a reader, then a writer, per socket; the reader writes fast replies. */
+    private GatheringMessageWriter writer;
+
     @Override
-    public IMessageReader createReader(SocketChannel socket) throws IOException {
-        return new BufferedMessageReader(socket);
+    public synchronized IMessageReader createReader(SocketChannel socket) throws IOException {
+        writer = new GatheringMessageWriter(socket);
+        return new BufferedMessageReader(socket, writer);
     }
 
     @Override
-    public IMessageWriter createWriter(SocketChannel socket) throws IOException {
-        return new GatheringMessageWriter(socket);
+    public synchronized IMessageWriter createWriter(SocketChannel socket) throws IOException {
+        return writer != null && writer.channel() == socket ? writer : new GatheringMessageWriter(socket);
     }
 
     @Override

@@ -53,6 +53,10 @@ class BufferedMessageReaderTest {
         receiving.close();
     }
 
+    private BufferedMessageReader reader(int bufferBytes) {
+        return new BufferedMessageReader(receiving, new GatheringMessageWriter(receiving), bufferBytes);
+    }
+
     private static MethodCall call(byte endian, String member, Object... args) throws Exception {
         String signature = args.length == 0 ? null : "s".repeat(args.length);
         return new MessageFactory(endian).createMethodCall(":1.7", "org.gpupass1", "/org/gpupass1",
@@ -138,7 +142,7 @@ class BufferedMessageReaderTest {
             all.write(wire(call));
         }
         send(all.toByteArray());
-        BufferedMessageReader reader = new BufferedMessageReader(receiving);
+        BufferedMessageReader reader = reader(BufferedMessageReader.BUFFER_BYTES);
         for (MethodCall call : sent) {
             assertSameMessage(call, next(reader));
         }
@@ -148,7 +152,7 @@ class BufferedMessageReaderTest {
     void aMessageTricklingInByteByByteComesWholeOnce() throws Exception {
         MethodCall call = call(Endian.LITTLE, "Release", "0000:01:00.0", "win11");
         byte[] bytes = wire(call);
-        BufferedMessageReader reader = new BufferedMessageReader(receiving);
+        BufferedMessageReader reader = reader(BufferedMessageReader.BUFFER_BYTES);
         for (int i = 0; i < bytes.length - 1; i++) {
             send(new byte[] {bytes[i]});
             assertNull(reader.readMessage(), "a message after " + (i + 1) + " of " + bytes.length + " bytes");
@@ -172,7 +176,7 @@ class BufferedMessageReaderTest {
             }
         });
         writer.start();
-        BufferedMessageReader reader = new BufferedMessageReader(receiving, 256);
+        BufferedMessageReader reader = reader(256);
         assertSameMessage(small, next(reader));
         assertSameMessage(large, next(reader));
         assertSameMessage(after, next(reader));
@@ -183,7 +187,7 @@ class BufferedMessageReaderTest {
     void endOfStreamBetweenMessagesIsEof() throws Exception {
         send(wire(call(Endian.LITTLE, "Status")));
         sending.shutdownOutput();
-        BufferedMessageReader reader = new BufferedMessageReader(receiving);
+        BufferedMessageReader reader = reader(BufferedMessageReader.BUFFER_BYTES);
         next(reader);
         assertThrows(EOFException.class, reader::readMessage);
     }
@@ -193,7 +197,7 @@ class BufferedMessageReaderTest {
         byte[] bytes = wire(call(Endian.LITTLE, "ClaimDomain", "x".repeat(5_000)));
         send(java.util.Arrays.copyOf(bytes, 3_000));
         sending.shutdownOutput();
-        BufferedMessageReader reader = new BufferedMessageReader(receiving, 1_024);
+        BufferedMessageReader reader = reader(1_024);
         assertThrows(EOFException.class, () -> next(reader));
     }
 
@@ -202,7 +206,7 @@ class BufferedMessageReaderTest {
         byte[] bytes = wire(call(Endian.LITTLE, "Status"));
         bytes[0] = 'x';
         send(bytes);
-        IOException endianness = assertThrows(IOException.class, () -> new BufferedMessageReader(receiving).readMessage());
+        IOException endianness = assertThrows(IOException.class, () -> reader(BufferedMessageReader.BUFFER_BYTES).readMessage());
         assertTrue(endianness.getMessage().contains("endianness"), endianness.getMessage());
     }
 
@@ -211,7 +215,7 @@ class BufferedMessageReaderTest {
         byte[] bytes = wire(call(Endian.LITTLE, "Status"));
         bytes[3] = 2;
         send(bytes);
-        assertThrows(MessageProtocolVersionException.class, () -> new BufferedMessageReader(receiving).readMessage());
+        assertThrows(MessageProtocolVersionException.class, () -> reader(BufferedMessageReader.BUFFER_BYTES).readMessage());
     }
 
     @Test
@@ -219,7 +223,7 @@ class BufferedMessageReaderTest {
         byte[] bytes = wire(call(Endian.LITTLE, "Status"));
         ByteBuffer.wrap(bytes).order(java.nio.ByteOrder.LITTLE_ENDIAN).putInt(4, Integer.MAX_VALUE);
         send(bytes);
-        IOException tooLong = assertThrows(IOException.class, () -> new BufferedMessageReader(receiving).readMessage());
+        IOException tooLong = assertThrows(IOException.class, () -> reader(BufferedMessageReader.BUFFER_BYTES).readMessage());
         assertTrue(tooLong.getMessage().contains("bytes"), tooLong.getMessage());
     }
 }

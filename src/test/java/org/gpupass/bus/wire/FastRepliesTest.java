@@ -1,0 +1,218 @@
+package org.gpupass.bus.wire;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.io.IOException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.freedesktop.dbus.messages.Message;
+import org.freedesktop.dbus.messages.MessageFactory;
+import org.freedesktop.dbus.messages.MethodCall;
+import org.freedesktop.dbus.messages.MethodReturn;
+import org.freedesktop.dbus.messages.constants.Endian;
+import org.freedesktop.dbus.messages.constants.Flags;
+import org.freedesktop.dbus.types.UInt16;
+import org.freedesktop.dbus.types.Variant;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The daemon's side of a socket pair reads what a stand-in bus sends: the bus's NameAcquired and
+ * NameLost signals, then calls; a call the fast path answers never reaches dbus-java and its reply
+ * comes back on the socket, read here with dbus-java's own message parsing.
+ */
+class FastRepliesTest {
+    private static final String NAME = "org.gpupass1";
+    private static final String UNIQUE = ":1.42";
+    private static final String CALLER = ":1.7";
+    private static final String BUS = "org.freedesktop.DBus";
+    private static final Object STATUS = List.of(Map.of("State", new Variant<>("host"), "VendorId", new Variant<>(new UInt16(4318))));
+
+    @TempDir
+    Path dir;
+
+    private SocketChannel busSide;
+    private SocketChannel daemonSide;
+    private BufferedMessageReader daemon;
+    private BufferedMessageReader bus;
+    private GatheringMessageWriter busWriter;
+    private FastReplies.Registration registration;
+    private final MessageFactory factory = new MessageFactory(Endian.LITTLE);
+
+    @BeforeEach
+    void connect() throws Exception {
+        UnixDomainSocketAddress address = UnixDomainSocketAddress.of(dir.resolve("s"));
+        try (ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
+            server.bind(address);
+            busSide = SocketChannel.open(address);
+            daemonSide = server.accept();
+        }
+        daemon = new BufferedMessageReader(daemonSide, new GatheringMessageWriter(daemonSide));
+        busWriter = new GatheringMessageWriter(busSide);
+        bus = new BufferedMessageReader(busSide, busWriter);
+        registration = FastReplies.register(NAME, "/org/gpupass1", "org.gpupass1.Manager", "Status", "aa{sv}",
+                () -> marshal(STATUS));
+    }
+
+    @AfterEach
+    void close() throws IOException {
+        registration.close();
+        busSide.close();
+        daemonSide.close();
+    }
+
+    private static byte[] marshal(Object value) {
+        try {
+            return FastReplies.marshal("aa{sv}", value);
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    private void busSends(Message message) throws Exception {
+        busWriter.writeMessage(message);
+    }
+
+    private void nameSignal(String member, String name) throws Exception {
+        busSends(factory.createSignal(BUS, "/org/freedesktop/DBus", BUS, member, "s", name));
+        assertEquals(member, daemonReads().getName(), "signals go on to dbus-java");
+    }
+
+    private void owns(String... names) throws Exception {
+        for (String name : names) {
+            nameSignal("NameAcquired", name);
+        }
+    }
+
+    /**
+     * What the daemon's reader hands to dbus-java for the message just sent: the message, or null when
+     * it answered it. The sender wrote the message whole before, so one read(2) takes it in.
+     */
+    private Message daemonReads() throws Exception {
+        return daemon.readMessage();
+    }
+
+    private Message call(String destination, String path, String iface, String member, byte flags, String sig,
+            Object... args) throws Exception {
+        busSends(factory.createMethodCall(CALLER, destination, path, iface, member, flags, sig, args));
+        return daemonReads();
+    }
+
+    private Message status(String destination) throws Exception {
+        return call(destination, "/org/gpupass1", "org.gpupass1.Manager", "Status", (byte) 0, null);
+    }
+
+    /** The reply the daemon wrote, or null when there is none. */
+    private Message reply() throws Exception {
+        busSide.configureBlocking(false);
+        try {
+            return bus.readMessage();
+        } finally {
+            busSide.configureBlocking(true);
+        }
+    }
+
+    @Test
+    void statusToTheOwnedNameOrTheUniqueNameIsAnsweredWithThePreparedBody() throws Exception {
+        owns(UNIQUE, NAME);
+        for (String destination : List.of(NAME, UNIQUE)) {
+            assertNull(status(destination), "answered by the reader, not dbus-java");
+            Message reply = reply();
+            assertInstanceOf(MethodReturn.class, reply);
+            assertEquals("aa{sv}", reply.getSig());
+            assertEquals(CALLER, reply.getDestination());
+            assertArrayEquals(new Object[] {STATUS}, reply.getParameters());
+        }
+    }
+
+    @Test
+    void theReplyNamesTheCallItAnswersAndHasASerialOfItsOwn() throws Exception {
+        owns(UNIQUE, NAME);
+        MethodCall call = factory.createMethodCall(CALLER, NAME, "/org/gpupass1", null, "Status", (byte) 0, null);
+        busSends(call);
+        assertNull(daemonReads());
+        Message reply = reply();
+        assertEquals(call.getSerial(), reply.getReplySerial());
+        assertNotEquals(0, reply.getSerial());
+        assertNotEquals(call.getSerial(), reply.getSerial());
+    }
+
+    @Test
+    void nothingIsAnsweredBeforeTheBusSaysTheNameIsOwned() throws Exception {
+        owns(UNIQUE);
+        assertInstanceOf(MethodCall.class, status(UNIQUE));
+        assertInstanceOf(MethodCall.class, status(NAME));
+    }
+
+    @Test
+    void nothingIsAnsweredAfterTheNameIsLost() throws Exception {
+        owns(UNIQUE, NAME);
+        nameSignal("NameLost", NAME);
+        assertInstanceOf(MethodCall.class, status(NAME));
+        assertInstanceOf(MethodCall.class, status(UNIQUE));
+    }
+
+    @Test
+    void onlyTheBusItselfCanSayANameIsOwned() throws Exception {
+        busSends(factory.createSignal(":1.9", "/org/freedesktop/DBus", BUS, "NameAcquired", "s", NAME));
+        daemonReads();
+        busSends(factory.createSignal(":1.9", "/org/freedesktop/DBus", BUS, "NameAcquired", "s", UNIQUE));
+        daemonReads();
+        assertInstanceOf(MethodCall.class, status(NAME));
+    }
+
+    @Test
+    void otherCallsGoToDbusJava() throws Exception {
+        owns(UNIQUE, NAME);
+        String manager = "org.gpupass1.Manager";
+        assertInstanceOf(MethodCall.class, call(NAME, "/org/gpupass1", manager, "Status", (byte) 0, "s", "x"), "arguments");
+        assertInstanceOf(MethodCall.class, call(NAME, "/org/gpupass1", manager, "Claim", (byte) 0, "ss", "a", "b"));
+        assertInstanceOf(MethodCall.class, call(NAME, "/org/gpupass1/gpu/pci_0000_01_00_0", manager, "Status", (byte) 0, null));
+        assertInstanceOf(MethodCall.class, call(NAME, "/org/gpupass1", "org.gpupass1.Gpu", "Status", (byte) 0, null));
+        assertInstanceOf(MethodCall.class, call(NAME, "/org/gpupass1", manager, "Status", Flags.NO_REPLY_EXPECTED, null),
+                "no reply wanted");
+        assertInstanceOf(MethodCall.class, status(":1.43"), "another connection's unique name");
+        assertNull(reply(), "no reply was written");
+    }
+
+    @Test
+    void nothingIsAnsweredOnceTheRegistrationIsClosed() throws Exception {
+        owns(UNIQUE, NAME);
+        registration.close();
+        assertInstanceOf(MethodCall.class, status(NAME));
+        registration = FastReplies.register(NAME, "/org/gpupass1", "org.gpupass1.Manager", "Status", "aa{sv}",
+                () -> marshal(List.of()));
+        assertNull(status(NAME));
+        assertArrayEquals(new Object[] {List.of()}, reply().getParameters());
+    }
+
+    @Test
+    void aSecondRegistrationOfTheSameCallIsRefused() {
+        assertThrows(IllegalStateException.class, () -> FastReplies.register(NAME, "/org/gpupass1",
+                "org.gpupass1.Manager", "Status", "aa{sv}", () -> new byte[0]));
+    }
+
+    @Test
+    void aBodyThatCannotBeHadLeavesTheCallToDbusJava() throws Exception {
+        registration.close();
+        registration = FastReplies.register(NAME, "/org/gpupass1", "org.gpupass1.Manager", "Status", "aa{sv}", () -> {
+            throw new IllegalStateException("no");
+        });
+        owns(UNIQUE, NAME);
+        Message handedOn = status(NAME);
+        assertInstanceOf(MethodCall.class, handedOn);
+        assertNull(reply());
+    }
+}
