@@ -6,20 +6,19 @@ import org.freedesktop.dbus.exceptions.DBusException;
 import org.freedesktop.dbus.messages.Message;
 import org.freedesktop.dbus.messages.MethodCall;
 import org.freedesktop.dbus.messages.constants.Endian;
-import org.freedesktop.dbus.messages.constants.Flags;
 import org.freedesktop.dbus.messages.constants.HeaderField;
 import org.freedesktop.dbus.messages.constants.MessageType;
 
 /**
  * A method return whose body was marshalled beforehand: only the header (reply serial, destination,
- * signature) is written per call. Little-endian, as dbus-java's own messages. The serial comes from
+ * signature) is made per call, with no flags, as dbus-java's own returns. Little-endian. The serial comes from
  * dbus-java's counter (through {@link Message}'s constructor), so it never repeats one of its own.
  */
 final class PreparedReply extends Message {
     private final byte[][] wire;
 
     PreparedReply(MethodCall call, String signature, byte[] body) throws DBusException {
-        super(Endian.LITTLE, MessageType.METHOD_RETURN, Flags.NO_REPLY_EXPECTED);
+        super(Endian.LITTLE, MessageType.METHOD_RETURN, (byte) 0);
         wire = new byte[][] {header(getSerial(), call.getSerial(), call.getSource(), signature, body.length), body, null};
     }
 
@@ -31,7 +30,7 @@ final class PreparedReply extends Message {
     /** The fixed header and the header fields, padded to 8 bytes: everything before the body. */
     private static byte[] header(long serial, long replySerial, String destination, String signature, int bodyLength) {
         Marshaller out = new Marshaller();
-        out.bytes(Endian.LITTLE, MessageType.METHOD_RETURN, Flags.NO_REPLY_EXPECTED, Message.PROTOCOL);
+        out.bytes(Endian.LITTLE, MessageType.METHOD_RETURN, (byte) 0, Message.PROTOCOL);
         out.uint32(bodyLength);
         out.uint32(serial);
         out.uint32(0); // the fields' length, filled in below
@@ -49,8 +48,9 @@ final class PreparedReply extends Message {
         int fieldsLength = out.size() - 16;
         out.align(8);
         byte[] header = out.toByteArray();
-        header[12] = (byte) fieldsLength;
-        header[13] = (byte) (fieldsLength >>> 8);
+        for (int i = 0; i < 4; i++) {
+            header[12 + i] = (byte) (fieldsLength >>> (8 * i));
+        }
         return header;
     }
 
