@@ -3,7 +3,7 @@
 # Target: <= 48 MiB.   Usage: bench/idle-rss.sh
 . "$(dirname "$0")/lib.sh"
 bench_bus
-bench_daemon; bench_stop              # AppCDS archive, as after the first start
+bench_cds
 bench_daemon
 for _ in $(seq 1 200); do
     busctl --address="$BUS" call org.gpupass1 /org/gpupass1 org.gpupass1.Manager Status >/dev/null

@@ -5,7 +5,7 @@ BENCH_ROOT=$(cd "$(dirname "$0")/.." && pwd)
 export GPUPASS_JAR=${GPUPASS_JAR:-$BENCH_ROOT/target/gpupassd.jar}
 [ -f "$GPUPASS_JAR" ] || { echo "no $GPUPASS_JAR: run mvn -q package -DskipTests first" >&2; exit 1; }
 BENCH_DIR=$(mktemp -d /tmp/gpupass-bench.XXXXXX)
-export XDG_CACHE_HOME=$BENCH_DIR/cache   # the launcher's AppCDS archive lives here for the run
+export CACHE_DIRECTORY=$BENCH_DIR/cache  # the launcher's AppCDS archive lives here for the run
 DAEMON_PID=""
 bench_cleanup() {
     [ -n "$DAEMON_PID" ] && kill "$DAEMON_PID" 2>/dev/null && wait "$DAEMON_PID" 2>/dev/null
@@ -28,6 +28,19 @@ bench_daemon() {
     DAEMON_PID=$!
     wait "$waiter"
     LAUNCH_MS=$(( ($(date +%s%N) - start) / 1000000 ))
+}
+# Two starts and stops, as after an install: the launcher records the classes the daemon loads, then
+# dumps its AppCDS archive from them (in the background); returns once the archive is in place.
+bench_cds() {
+    bench_daemon; bench_stop
+    bench_daemon; bench_stop
+    for _ in $(seq 1 100); do
+        [ -s "$CACHE_DIRECTORY/gpupassd.jsa" ] && return 0
+        sleep 0.2
+    done
+    echo "no AppCDS archive was made in $CACHE_DIRECTORY:" >&2
+    cat "$CACHE_DIRECTORY/gpupassd.jsa.log" >&2
+    return 1
 }
 bench_stop() {
     kill "$DAEMON_PID"

@@ -4,9 +4,10 @@
 #    then ../target (a checkout); none: exit 1 with a message naming GPUPASS_JAR;
 #  - gpupassd: the lean JVM flags, -Djna.tmpdir=$CACHE_DIRECTORY, -jar JAR, the arguments
 #    unchanged (spaces, quotes, empty) and last; GPUPASS_JAVA_OPTS after the defaults;
-#  - AppCDS: first start -XX:ArchiveClassesAtExit into the cache dir, then -XX:SharedArchiveFile
-#    while jar and JVM are unchanged, a new archive when the jar changes; none for --help;
-#    GPUPASS_CDS=0 disables it;
+#  - gpupassd's AppCDS: the first start records a class list into the cache dir, the second dumps
+#    the static archive from it in the background (with the daemon's JVM flags) and starts without,
+#    later starts use it while jar and JVM are unchanged; a failed dump drops the list (and its
+#    output is kept), a changed jar starts over; none for --help; GPUPASS_CDS=0 disables it;
 #  - gpupassctl: -cp JAR org.gpupass.cli.Gpupassctl ARGS, its exit status is passed on, the first
 #    run's archive is renamed into place only when written, then used.
 set -uo pipefail
@@ -18,12 +19,20 @@ mkdir -p "$work/jvm/bin" "$work/jvm/lib/server"
 : >"$work/jvm/lib/server/libjvm.so"
 cat >"$work/jvm/bin/java" <<'FAKE'
 #!/bin/bash
-# fake java: records argv; writes the archive it is asked to dump; exits $FAKE_RC
-: >"$FAKE_ARGV"
-for a in "$@"; do printf '%s\0' "$a" >>"$FAKE_ARGV"; done
+# fake java: records argv (a -Xshare:dump run in $FAKE_ARGV.dump); writes the class list and the
+# archives it is asked to; exits $FAKE_RC ($FAKE_DUMP_RC for a dump)
+argv=$FAKE_ARGV
+case " $* " in *" -Xshare:dump "*) argv=$FAKE_ARGV.dump; sleep 0.3 ;; esac
+: >"$argv"
+for a in "$@"; do printf '%s\0' "$a" >>"$argv"; done
 for a in "$@"; do
-    case "$a" in -XX:ArchiveClassesAtExit=*) [ "${FAKE_NO_DUMP:-}" = 1 ] || echo archive >"${a#*=}" ;; esac
+    case "$a" in
+        -XX:DumpLoadedClassList=*) echo java/lang/Object >"${a#*=}" ;;
+        -XX:ArchiveClassesAtExit=* | -XX:SharedArchiveFile=*.[0-9]*)
+            [ "${FAKE_NO_DUMP:-}" = 1 ] || echo archive >"${a#*=}" ;;
+    esac
 done
+[ "$argv" = "$FAKE_ARGV" ] || { echo "dump output"; exit "${FAKE_DUMP_RC:-0}"; }
 exit "${FAKE_RC:-0}"
 FAKE
 chmod +x "$work/jvm/bin/java"
@@ -52,17 +61,36 @@ for f in -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xmx64m -XX:-UsePerfData -XX:+
          -Dfile.encoding=UTF-8 "-Djna.tmpdir=$work/cache"; do
     check "gpupassd flag $f" has "$f"
 done
-check "first start: -XX:ArchiveClassesAtExit=$work/cache/gpupassd.jsa" has "-XX:ArchiveClassesAtExit=$work/cache/gpupassd.jsa"
-check "  ... stamp written" test -s "$work/cache/gpupassd.jsa.stamp"
+cache=$work/cache
+check "first start: -XX:DumpLoadedClassList=$cache/gpupassd.classlist" has "-XX:DumpLoadedClassList=$cache/gpupassd.classlist"
+check "  ... stamp written" test -s "$cache/gpupassd.stamp"
+check_not "  ... no archive asked for" sh -c "tr '\\0' '\\n' <'$work/argv' | grep -q SharedArchiveFile"
+# waits for the background dump of a second start
+dumped() { for _ in $(seq 1 50); do [ -s "$cache/gpupassd.jsa" ] && return 0; sleep 0.1; done; return 1; }
 "$inst/bin/gpupassd"
-check "next start: -XX:SharedArchiveFile" has "-XX:SharedArchiveFile=$work/cache/gpupassd.jsa"
+check_not "second start: runs without an archive" sh -c "tr '\\0' '\\n' <'$work/argv' | grep -q -e SharedArchiveFile -e DumpLoaded"
+check "  ... while the archive is dumped in the background" dumped
+check "  ... from the class list" sh -c "tr '\\0' '\\n' <'$work/argv.dump' | grep -qxF -- -XX:SharedClassListFile=$cache/gpupassd.classlist"
+for f in -Xshare:dump -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xmx64m; do
+    check "  ... with $f" sh -c "tr '\\0' '\\n' <'$work/argv.dump' | grep -qxF -- $f"
+done
+check "  ... its output kept" grep -q "dump output" "$cache/gpupassd.jsa.log"
+"$inst/bin/gpupassd"
+check "third start: -XX:SharedArchiveFile" has "-XX:SharedArchiveFile=$cache/gpupassd.jsa"
 sleep 1; echo jar2 >"$inst/share/gpupassd/gpupassd.jar"
 "$inst/bin/gpupassd"
-check "changed jar: a new archive" has "-XX:ArchiveClassesAtExit=$work/cache/gpupassd.jsa"
+check "changed jar: the class list again" has "-XX:DumpLoadedClassList=$cache/gpupassd.classlist"
+check "  ... and the old archive is gone" test ! -e "$cache/gpupassd.jsa"
+FAKE_DUMP_RC=1 "$inst/bin/gpupassd"
+for _ in $(seq 1 50); do [ -e "$cache/gpupassd.classlist" ] || break; sleep 0.1; done
+check "a failed dump drops the class list" test ! -e "$cache/gpupassd.classlist"
+check "  ... and leaves no archive or temporary file" test -z "$(ls "$cache" | grep jsa | grep -v 'jsa.log$')"
+"$inst/bin/gpupassd"
+check "  ... so the next start records it again" has "-XX:DumpLoadedClassList=$cache/gpupassd.classlist"
 "$inst/bin/gpupassd" --help
-check_not "--help: no archive" sh -c "tr '\\0' '\\n' <'$work/argv' | grep -q Archive"
+check_not "--help: no archive" sh -c "tr '\\0' '\\n' <'$work/argv' | grep -q -e Archive -e ClassList"
 GPUPASS_CDS=0 "$inst/bin/gpupassd"
-check_not "GPUPASS_CDS=0: no archive" sh -c "tr '\\0' '\\n' <'$work/argv' | grep -q Archive"
+check_not "GPUPASS_CDS=0: no archive" sh -c "tr '\\0' '\\n' <'$work/argv' | grep -q -e Archive -e ClassList"
 GPUPASS_JAVA_OPTS="-Xmx96m -Dx=y" "$inst/bin/gpupassd"
 check "GPUPASS_JAVA_OPTS come after the defaults" \
     test "$(args | grep -n -- '-Xmx' | cut -d: -f2 | tr '\n' ' ')" = "-Xmx64m -Xmx96m "
