@@ -1,6 +1,7 @@
 package org.gpupass.bus.wire;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -73,6 +74,7 @@ public final class FastReplies {
 
     /** The body of a little-endian message holding {@code values} marshalled as {@code signature}. */
     public static byte[] marshal(String signature, Object... values) throws DBusException {
+        // dbus-java marshals only as part of a message: a throwaway call, then its body's bytes.
         Message message = new MessageFactory(Endian.LITTLE)
                 .createMethodCall("org.example.Marshal", "/", "org.example.Marshal", "Marshal", (byte) 0, signature, values);
         int length = 0;
@@ -88,7 +90,7 @@ public final class FastReplies {
             }
         }
         int bodyLength = (wire[4] & 0xff) | (wire[5] & 0xff) << 8 | (wire[6] & 0xff) << 16 | (wire[7] & 0xff) << 24;
-        return java.util.Arrays.copyOfRange(wire, length - bodyLength, length);
+        return Arrays.copyOfRange(wire, length - bodyLength, length);
     }
 
     /** One connection's view: the names it owns, and the reply to a call it answers itself. */

@@ -11,8 +11,9 @@ import org.freedesktop.dbus.messages.constants.MessageType;
 
 /**
  * A method return whose body was marshalled beforehand: only the header (reply serial, destination,
- * signature) is made per call, with no flags, as dbus-java's own returns. Little-endian. The serial comes from
- * dbus-java's counter (through {@link Message}'s constructor), so it never repeats one of its own.
+ * signature) is made per call, with no flags, as dbus-java's own returns. Little-endian. The serial
+ * comes from dbus-java's counter (through {@link Message}'s constructor), so it never repeats one of
+ * its own.
  */
 final class PreparedReply extends Message {
     private final byte[][] wire;
