@@ -225,7 +225,7 @@ final class Executor {
 
     private Optional<String> driverOf(PciAddress fn) throws StepFailure {
         try {
-            return host.pciDevices().stream().filter(d -> d.address().equals(fn)).map(PciDevice::driver).findFirst();
+            return host.driverOf(fn);
         } catch (IOException e) {
             throw failure("cannot read sysfs: " + e.getMessage());
         }

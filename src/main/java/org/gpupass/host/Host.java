@@ -22,6 +22,12 @@ public interface Host {
     /** Every PCI function as sysfs shows it now, sorted by address. */
     List<PciDevice> pciDevices() throws IOException;
 
+    /**
+     * The driver one function is bound to now ({@code ""} for none), or empty when the function is
+     * not there (removed). One symlink read: what a transition polls while it waits for a probe.
+     */
+    Optional<String> driverOf(PciAddress function) throws IOException;
+
     /** True when the kernel has IOMMU groups ({@code /sys/kernel/iommu_groups} is not empty). */
     boolean iommuEnabled() throws IOException;
 

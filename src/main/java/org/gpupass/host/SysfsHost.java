@@ -110,6 +110,25 @@ public final class SysfsHost implements Host {
         return out;
     }
 
+    @Override
+    public Optional<String> driverOf(PciAddress function) {
+        Path dir = under("/sys/bus/pci/devices").resolve(function.toString());
+        if (!Files.isDirectory(dir)) {
+            return Optional.empty();
+        }
+        return Optional.of(driverLink(dir));
+    }
+
+    /** The name the device's {@code driver} link points to; "" for none or an unexpected name. */
+    private static String driverLink(Path dir) {
+        String driver = linkName(dir.resolve("driver"));
+        if (!driver.isEmpty() && !DRIVER.matcher(driver).matches()) {
+            LOG.warn("{}: unexpected driver link '{}', treated as no driver", dir.resolve("driver"), driver);
+            return "";
+        }
+        return driver;
+    }
+
     private record Raw(PciAddress address, int vendor, int device, int classCode, String driver, String override,
                        int group, boolean bootVga, List<PciAddress> consumers) {
     }
@@ -129,11 +148,7 @@ public final class SysfsHost implements Host {
         if (address == null || classCode == null) {
             return null; // readHex logged the path
         }
-        String driver = linkName(dir.resolve("driver"));
-        if (!driver.isEmpty() && !DRIVER.matcher(driver).matches()) {
-            LOG.warn("{}: unexpected driver link '{}', treated as no driver", dir.resolve("driver"), driver);
-            driver = "";
-        }
+        String driver = driverLink(dir);
         return new Raw(address, vendor, device, classCode, driver, readOverride(dir.resolve("driver_override")),
                 readGroup(dir.resolve("iommu_group")), readBootVga(dir.resolve("boot_vga")), readConsumers(dir));
     }

@@ -240,6 +240,14 @@ public final class SimulatedKernel implements Host {
     }
 
     @Override
+    public Optional<String> driverOf(PciAddress function) {
+        synchronized (lock) {
+            Device d = devices.get(function);
+            return d != null && d.present ? Optional.of(d.driver) : Optional.empty();
+        }
+    }
+
+    @Override
     public boolean iommuEnabled() {
         return iommu;
     }

@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.stream.Collectors;
 import org.gpupass.core.PciAddress;
 import org.gpupass.core.PciDevice;
@@ -145,6 +146,22 @@ class SysfsHostDevicesTest {
         assertEquals("", d.get("0000:01:00.0").driver());
         assertFalse(d.get("0000:01:00.0").hasDriver());
         assertEquals("vfio-pci", d.get("0000:02:00.0").driver());
+    }
+
+    /** driverOf, the one-link read a transition polls, agrees with the full scan for every device. */
+    @Test
+    void driverOfOneFunctionAgreesWithTheScan() throws IOException {
+        dualGpu();
+        r.device("0000:02:00.0").ids("0x10de", "0x2705", "0x030000");
+        FakeRoot.linkAbs(r.path("sys/devices/pci0000:00/0000:02:00.0/driver"), "../../../bus/pci/drivers/vfio-pci");
+        r.device("0000:03:00.0").ids("0x10de", "0x2705", "0x030000");
+        FakeRoot.linkAbs(r.path("sys/devices/pci0000:00/0000:03:00.0/driver"), "../../../bus/pci/drivers/bad name!");
+        for (PciDevice d : host.pciDevices()) {
+            assertEquals(Optional.of(d.driver()), host.driverOf(d.address()), d.address().toString());
+        }
+        assertEquals(Optional.of("vfio-pci"), host.driverOf(a("0000:02:00.0")));
+        assertEquals(Optional.of(""), host.driverOf(a("0000:03:00.0")), "an unexpected link name is no driver");
+        assertEquals(Optional.empty(), host.driverOf(a("0000:09:00.0")), "no such function");
     }
 
     @Test

@@ -40,8 +40,12 @@ final class SimAsserts {
         return k.pciDevices().stream().filter(d -> d.address().equals(address)).findFirst().orElse(null);
     }
 
+    /** The function's driver from the full scan, checked against the one-function read (driverOf). */
     static String driver(SimulatedKernel k, PciAddress address) {
         PciDevice d = dev(k, address);
-        return d == null ? null : d.driver();
+        String driver = d == null ? null : d.driver();
+        org.junit.jupiter.api.Assertions.assertEquals(java.util.Optional.ofNullable(driver), k.driverOf(address),
+                "driverOf " + address);
+        return driver;
     }
 }
