@@ -43,6 +43,10 @@ final class BufferedMessageReader implements IMessageReader {
         this.buffer = ByteBuffer.allocateDirect(bufferBytes).limit(0);
     }
 
+    IMessageWriter writer() {
+        return writer;
+    }
+
     /** The next message for dbus-java, or null (none whole yet, or one this reader answered itself). */
     @Override
     public Message readMessage() throws IOException, DBusException {

@@ -1,6 +1,5 @@
 package org.gpupass.bus.wire;
 
-import java.io.IOException;
 import java.nio.channels.SocketChannel;
 import org.freedesktop.dbus.spi.message.IMessageReader;
 import org.freedesktop.dbus.spi.message.IMessageWriter;
@@ -16,18 +15,25 @@ import org.freedesktop.dbus.spi.message.ISocketProvider;
  */
 public final class GatheringSocketProvider implements ISocketProvider {
 
-    /** dbus-java asks one provider for a reader, then a writer, per socket; the reader writes fast replies. */
+    /** dbus-java asks one provider for a reader and a writer per socket; both get the same writer. */
     private GatheringMessageWriter writer;
 
     @Override
-    public synchronized IMessageReader createReader(SocketChannel socket) throws IOException {
-        writer = new GatheringMessageWriter(socket);
-        return new BufferedMessageReader(socket, writer);
+    public synchronized IMessageReader createReader(SocketChannel socket) {
+        return new BufferedMessageReader(socket, writerFor(socket));
     }
 
     @Override
-    public synchronized IMessageWriter createWriter(SocketChannel socket) throws IOException {
-        return writer != null && writer.channel() == socket ? writer : new GatheringMessageWriter(socket);
+    public synchronized IMessageWriter createWriter(SocketChannel socket) {
+        return writerFor(socket);
+    }
+
+    /** One writer per socket: the reader writes fast replies through dbus-java's writer, under its lock. */
+    private GatheringMessageWriter writerFor(SocketChannel socket) {
+        if (writer == null || writer.channel() != socket) {
+            writer = new GatheringMessageWriter(socket);
+        }
+        return writer;
     }
 
     @Override

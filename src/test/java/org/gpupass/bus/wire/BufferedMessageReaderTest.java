@@ -183,6 +183,38 @@ class BufferedMessageReaderTest {
         writer.join();
     }
 
+    /** The sender thread and the reader (for fast replies) write through one writer: messages never interleave. */
+    @Test
+    void twoThreadsWritingThroughOneWriterNeverInterleave() throws Exception {
+        GatheringMessageWriter writer = new GatheringMessageWriter(sending);
+        int each = 400;
+        Thread[] threads = new Thread[2];
+        for (int t = 0; t < 2; t++) {
+            String member = t == 0 ? "Claim" : "Release";
+            threads[t] = new Thread(() -> {
+                try {
+                    for (int i = 0; i < each; i++) {
+                        writer.writeMessage(call(i % 2 == 0 ? Endian.LITTLE : Endian.BIG, member, "x".repeat(3_000 + i)));
+                    }
+                } catch (Exception e) {
+                    throw new AssertionError(e);
+                }
+            });
+            threads[t].start();
+        }
+        BufferedMessageReader reader = reader(BufferedMessageReader.BUFFER_BYTES);
+        int[] seen = new int[2];
+        for (int i = 0; i < 2 * each; i++) {
+            Message got = next(reader);
+            int t = got.getName().equals("Claim") ? 0 : 1;
+            assertEquals("x".repeat(3_000 + seen[t]), got.getParameters()[0], got.getName() + " #" + seen[t]);
+            seen[t]++;
+        }
+        for (Thread t : threads) {
+            t.join();
+        }
+    }
+
     @Test
     void endOfStreamBetweenMessagesIsEof() throws Exception {
         send(wire(call(Endian.LITTLE, "Status")));

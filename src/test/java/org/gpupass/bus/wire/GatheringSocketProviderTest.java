@@ -3,6 +3,8 @@ package org.gpupass.bus.wire;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
@@ -29,6 +31,24 @@ class GatheringSocketProviderTest {
         ISocketProvider first = ServiceLoader.load(ISocketProvider.class).findFirst().orElseThrow();
         assertEquals(GatheringSocketProvider.class, first.getClass());
         assertFalse(first.isFileDescriptorPassingSupported());
+    }
+
+    /** The reader's fast replies and dbus-java's messages go through one writer, whichever is asked first. */
+    @Test
+    void readerAndWriterOfASocketShareOneWriter() throws Exception {
+        UnixDomainSocketAddress address = UnixDomainSocketAddress.of(dir.resolve("s"));
+        try (ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
+            server.bind(address);
+            try (SocketChannel one = SocketChannel.open(address); SocketChannel two = SocketChannel.open(address)) {
+                GatheringSocketProvider provider = new GatheringSocketProvider();
+                IMessageWriter writerFirst = provider.createWriter(one);
+                BufferedMessageReader reader = (BufferedMessageReader) provider.createReader(one);
+                assertSame(writerFirst, reader.writer());
+                BufferedMessageReader readerFirst = (BufferedMessageReader) provider.createReader(two);
+                assertSame(readerFirst.writer(), provider.createWriter(two));
+                assertNotSame(writerFirst, readerFirst.writer());
+            }
+        }
     }
 
     /** Every chunk up to the first null arrives, in order, and nothing after it; twice, as the buffer is reused. */
