@@ -81,6 +81,7 @@ sleep 1; echo jar2 >"$inst/share/gpupassd/gpupassd.jar"
 "$inst/bin/gpupassd"
 check "changed jar: the class list again" has "-XX:DumpLoadedClassList=$cache/gpupassd.classlist"
 check "  ... and the old archive is gone" test ! -e "$cache/gpupassd.jsa"
+echo partial >"$cache/gpupassd.jsa.4242"   # a dump cut short
 FAKE_DUMP_RC=1 "$inst/bin/gpupassd"
 for _ in $(seq 1 50); do [ -e "$cache/gpupassd.classlist" ] || break; sleep 0.1; done
 check "a failed dump drops the class list" test ! -e "$cache/gpupassd.classlist"
