@@ -10,10 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
-import java.net.StandardProtocolFamily;
-import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
-import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -34,23 +31,20 @@ class BufferedMessageReaderTest {
     @TempDir
     Path dir;
 
+    private SocketPair socket;
     private SocketChannel sending;
     private SocketChannel receiving;
 
     @BeforeEach
     void connect() throws IOException {
-        UnixDomainSocketAddress address = UnixDomainSocketAddress.of(dir.resolve("s"));
-        try (ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
-            server.bind(address);
-            sending = SocketChannel.open(address);
-            receiving = server.accept();
-        }
+        socket = SocketPair.open(dir.resolve("s"));
+        sending = socket.client();
+        receiving = socket.server();
     }
 
     @AfterEach
     void close() throws IOException {
-        sending.close();
-        receiving.close();
+        socket.close();
     }
 
     private BufferedMessageReader reader(int bufferBytes) {
@@ -94,31 +88,25 @@ class BufferedMessageReaderTest {
 
     /** What dbus-java's own reader makes of the same bytes: the oracle. */
     private Message viaDbusJava(Message sent) throws Exception {
-        UnixDomainSocketAddress address = UnixDomainSocketAddress.of(dir.resolve("oracle"));
-        try (ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
-            server.bind(address);
-            try (SocketChannel out = SocketChannel.open(address); SocketChannel in = server.accept()) {
-                Thread writer = new Thread(() -> {
-                    try {
-                        ByteBuffer bytes = ByteBuffer.wrap(wire(sent));
-                        while (bytes.hasRemaining()) {
-                            out.write(bytes);
-                        }
-                    } catch (IOException e) {
-                        throw new AssertionError(e);
+        try (SocketPair oracle = SocketPair.open(dir.resolve("oracle"))) {
+            Thread writer = new Thread(() -> {
+                try {
+                    ByteBuffer bytes = ByteBuffer.wrap(wire(sent));
+                    while (bytes.hasRemaining()) {
+                        oracle.client().write(bytes);
                     }
-                });
-                writer.start();
-                InputStreamMessageReader reader = new InputStreamMessageReader(in);
-                Message message;
-                do {
-                    message = reader.readMessage();
-                } while (message == null);
-                writer.join();
-                return message;
-            } finally {
-                java.nio.file.Files.delete(dir.resolve("oracle"));
-            }
+                } catch (IOException e) {
+                    throw new AssertionError(e);
+                }
+            });
+            writer.start();
+            InputStreamMessageReader reader = new InputStreamMessageReader(oracle.server());
+            Message message;
+            do {
+                message = reader.readMessage();
+            } while (message == null);
+            writer.join();
+            return message;
         }
     }
 

@@ -8,9 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.io.IOException;
-import java.net.StandardProtocolFamily;
-import java.net.UnixDomainSocketAddress;
-import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Path;
 import java.util.List;
@@ -43,6 +40,7 @@ class FastRepliesTest {
     @TempDir
     Path dir;
 
+    private SocketPair socket;
     private SocketChannel busSide;
     private SocketChannel daemonSide;
     private BufferedMessageReader daemon;
@@ -53,12 +51,9 @@ class FastRepliesTest {
 
     @BeforeEach
     void connect() throws Exception {
-        UnixDomainSocketAddress address = UnixDomainSocketAddress.of(dir.resolve("s"));
-        try (ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
-            server.bind(address);
-            busSide = SocketChannel.open(address);
-            daemonSide = server.accept();
-        }
+        socket = SocketPair.open(dir.resolve("s"));
+        busSide = socket.client();
+        daemonSide = socket.server();
         daemon = new BufferedMessageReader(daemonSide, new GatheringMessageWriter(daemonSide));
         busWriter = new GatheringMessageWriter(busSide);
         bus = new BufferedMessageReader(busSide, busWriter);
@@ -69,8 +64,7 @@ class FastRepliesTest {
     @AfterEach
     void close() throws IOException {
         registration.close();
-        busSide.close();
-        daemonSide.close();
+        socket.close();
     }
 
     private static byte[] marshal(Object value) {

@@ -8,11 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
-import java.net.StandardProtocolFamily;
-import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
-import java.nio.channels.ServerSocketChannel;
-import java.nio.channels.SocketChannel;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.ServiceLoader;
@@ -36,18 +32,14 @@ class GatheringSocketProviderTest {
     /** The reader's fast replies and dbus-java's messages go through one writer, whichever is asked first. */
     @Test
     void readerAndWriterOfASocketShareOneWriter() throws Exception {
-        UnixDomainSocketAddress address = UnixDomainSocketAddress.of(dir.resolve("s"));
-        try (ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
-            server.bind(address);
-            try (SocketChannel one = SocketChannel.open(address); SocketChannel two = SocketChannel.open(address)) {
-                GatheringSocketProvider provider = new GatheringSocketProvider();
-                IMessageWriter writerFirst = provider.createWriter(one);
-                BufferedMessageReader reader = (BufferedMessageReader) provider.createReader(one);
-                assertSame(writerFirst, reader.writer());
-                BufferedMessageReader readerFirst = (BufferedMessageReader) provider.createReader(two);
-                assertSame(readerFirst.writer(), provider.createWriter(two));
-                assertNotSame(writerFirst, readerFirst.writer());
-            }
+        try (SocketPair one = SocketPair.open(dir.resolve("one")); SocketPair two = SocketPair.open(dir.resolve("two"))) {
+            GatheringSocketProvider provider = new GatheringSocketProvider();
+            IMessageWriter writerFirst = provider.createWriter(one.client());
+            BufferedMessageReader reader = (BufferedMessageReader) provider.createReader(one.client());
+            assertSame(writerFirst, reader.writer());
+            BufferedMessageReader readerFirst = (BufferedMessageReader) provider.createReader(two.client());
+            assertSame(readerFirst.writer(), provider.createWriter(two.client()));
+            assertNotSame(writerFirst, readerFirst.writer());
         }
     }
 
@@ -86,31 +78,27 @@ class GatheringSocketProviderTest {
                 return wire;
             }
         };
-        UnixDomainSocketAddress address = UnixDomainSocketAddress.of(dir.resolve("s"));
-        try (ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
-            server.bind(address);
-            try (SocketChannel client = SocketChannel.open(address); SocketChannel peer = server.accept()) {
-                IMessageWriter writer = new GatheringSocketProvider().createWriter(client);
-                Thread send = new Thread(() -> {
-                    try {
-                        writer.writeMessage(message);
-                        writer.writeMessage(message);
-                        client.shutdownOutput();
-                    } catch (Exception e) {
-                        throw new AssertionError(e);
-                    }
-                });
-                send.start();
-                ByteBuffer got = ByteBuffer.allocate(expected.size() + 1);
-                while (peer.read(got) >= 0) {
-                    assertTrue(got.hasRemaining(), "more than was sent");
+        try (SocketPair socket = SocketPair.open(dir.resolve("s"))) {
+            IMessageWriter writer = new GatheringSocketProvider().createWriter(socket.client());
+            Thread send = new Thread(() -> {
+                try {
+                    writer.writeMessage(message);
+                    writer.writeMessage(message);
+                    socket.client().shutdownOutput();
+                } catch (Exception e) {
+                    throw new AssertionError(e);
                 }
-                send.join();
-                assertArrayEquals(expected.toByteArray(), Arrays.copyOf(got.array(), got.position()));
-                assertFalse(writer.isClosed());
-                writer.close();
-                assertTrue(writer.isClosed());
+            });
+            send.start();
+            ByteBuffer got = ByteBuffer.allocate(expected.size() + 1);
+            while (socket.server().read(got) >= 0) {
+                assertTrue(got.hasRemaining(), "more than was sent");
             }
+            send.join();
+            assertArrayEquals(expected.toByteArray(), Arrays.copyOf(got.array(), got.position()));
+            assertFalse(writer.isClosed());
+            writer.close();
+            assertTrue(writer.isClosed());
         }
     }
 }
