@@ -18,10 +18,10 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
 import java.util.TreeMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.gpupass.model.Names;
 
 /**
  * The daemon's configuration, {@code /etc/gpupassd/gpupassd.conf}: immutable, validated when parsed.
@@ -97,9 +97,6 @@ public final class Config {
     private static final Pattern DURATION = Pattern.compile("([0-9]{1,9})(ms|s|m)");
     private static final Pattern IDS = Pattern.compile("([0-9a-fA-F]{4}):([0-9a-fA-F]{4}|\\*)");
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_-]{1,55}");
-    private static final Set<String> UNIT_TYPES = Set.of("service", "socket", "device", "mount", "automount",
-            "swap", "target", "path", "timer", "slice", "scope");
-    private static final Pattern UNIT_PREFIX = Pattern.compile("[A-Za-z0-9:_.\\\\-]+(@[A-Za-z0-9:_.\\\\-]+)?");
 
     /** One entry of {@code manage}: an address, or vendor with device (-1 = any). */
     private record Selector(PciAddress address, int vendor, int device) {
@@ -599,12 +596,8 @@ public final class Config {
 
         private String checkUnit(String name, boolean serviceOnly) throws ConfigException {
             int dot = name.lastIndexOf('.');
-            String type = dot < 0 ? "" : name.substring(dot + 1);
             String prefix = dot < 0 ? name : name.substring(0, dot);
-            boolean ok = name.length() <= 255 && !prefix.isEmpty() && !prefix.startsWith("-")
-                    && UNIT_PREFIX.matcher(prefix).matches() && UNIT_TYPES.contains(type)
-                    && (!serviceOnly || type.equals("service"));
-            if (!ok) {
+            if (!(serviceOnly ? Names.service(name) : Names.unit(name))) {
                 String hint = "";
                 if (dot < 0 && NAME.matcher(name).matches()) {
                     hint = " (did you mean '" + name + ".service'?)";

@@ -11,7 +11,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.regex.Pattern;
+
 import org.freedesktop.dbus.DBusAsyncReply;
 import org.freedesktop.dbus.DBusPath;
 import org.freedesktop.dbus.connections.impl.DBusConnection;
@@ -21,6 +21,7 @@ import org.freedesktop.dbus.interfaces.DBus;
 import org.freedesktop.dbus.interfaces.Properties;
 import org.freedesktop.dbus.messages.Message;
 import org.freedesktop.dbus.types.Variant;
+import org.gpupass.model.Names;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -37,8 +38,6 @@ import org.slf4j.LoggerFactory;
 public final class SystemdUnits implements UnitControl {
     private static final Logger LOG = LoggerFactory.getLogger(SystemdUnits.class);
 
-    private static final Pattern UNIT = Pattern.compile(
-            "[A-Za-z0-9:_.@-]{1,240}\\.(service|socket|device|mount|automount|swap|target|path|timer|slice|scope)");
     private static final Set<String> ACTIVE = Set.of("active", "activating", "reloading");
     private static final long CALL_TIMEOUT_MS = 25_000;
 
@@ -57,9 +56,9 @@ public final class SystemdUnits implements UnitControl {
         this.manager = bus.getRemoteObject(SystemdManager.BUS_NAME, SystemdManager.OBJECT_PATH, SystemdManager.class);
     }
 
-    /** Whether a unit name is acceptable: {@code [A-Za-z0-9:_.@-]+} ending with a unit type suffix. */
+    /** Whether a unit name is acceptable ({@link Names#unit}): the configuration's rule. */
     public static boolean validUnit(String unit) {
-        return unit != null && UNIT.matcher(unit).matches();
+        return Names.unit(unit);
     }
 
     @Override

@@ -18,6 +18,7 @@ import org.freedesktop.dbus.matchrules.DBusMatchRuleBuilder;
 import org.freedesktop.dbus.types.UInt32;
 import org.freedesktop.dbus.connections.impl.DBusConnection;
 import org.freedesktop.dbus.connections.impl.DBusConnectionBuilder;
+import org.gpupass.core.Config;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -169,5 +170,16 @@ class SystemdUnitsTest {
         assertTrue(SystemdUnits.validUnit("getty@tty1.service"));
         assertTrue(SystemdUnits.validUnit("session-2.scope"));
         assertTrue(SystemdUnits.validUnit("dev-dri-card1.device"));
+    }
+
+    /** The configuration accepts systemd's escaped names; the units code must not refuse them later. */
+    @Test
+    void everyUnitTheConfigurationAcceptsIsAcceptedHere() throws Exception {
+        for (String unit : List.of("gdm\\x2dwayland.service", "systemd-fsck@dev-disk-by\\x2duuid-1.service",
+                "getty@tty1.service", "session-c2.scope")) {
+            Config config = Config.parse("stop_units = " + unit, "test.conf");
+            assertEquals(List.of(unit), config.stopUnits());
+            assertTrue(SystemdUnits.validUnit(unit), unit);
+        }
     }
 }
