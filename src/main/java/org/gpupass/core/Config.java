@@ -96,7 +96,6 @@ public final class Config {
 
     private static final Pattern DURATION = Pattern.compile("([0-9]{1,9})(ms|s|m)");
     private static final Pattern IDS = Pattern.compile("([0-9a-fA-F]{4}):([0-9a-fA-F]{4}|\\*)");
-    private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_-]{1,55}");
 
     /** One entry of {@code manage}: an address, or vendor with device (-1 = any). */
     private record Selector(PciAddress address, int vendor, int device) {
@@ -244,7 +243,7 @@ public final class Config {
         }
         if (key.startsWith(MODULES_PREFIX)) {
             String driver = key.substring(MODULES_PREFIX.length());
-            if (NAME.matcher(driver).matches()) {
+            if (Names.module(driver)) {
                 return;
             }
             throw new ConfigException(source, line, "unknown key '" + Printable.clip(key)
@@ -599,7 +598,7 @@ public final class Config {
             String prefix = dot < 0 ? name : name.substring(0, dot);
             if (!(serviceOnly ? Names.service(name) : Names.unit(name))) {
                 String hint = "";
-                if (dot < 0 && NAME.matcher(name).matches()) {
+                if (dot < 0 && Names.module(name)) {
                     hint = " (did you mean '" + name + ".service'?)";
                 }
                 if (prefix.endsWith("@")) {
@@ -619,11 +618,11 @@ public final class Config {
             }
             List<String> out = new ArrayList<>();
             for (String w : words) {
-                if (!NAME.matcher(w).matches()) {
+                if (!Names.module(w)) {
                     throw new ConfigException(source, line, key + ": '" + Printable.clip(w)
                             + "' is not a kernel module name (letters, digits, _ and -)");
                 }
-                String m = w.replace('-', '_'); // the kernel's spelling, as /proc/modules shows it
+                String m = Names.kernelModuleName(w); // as /proc/modules shows it
                 if (out.contains(m)) {
                     throw new ConfigException(source, line, key + ": '" + Printable.clip(w) + "' is listed twice");
                 }

@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
+import org.gpupass.model.Names;
 import org.gpupass.host.Framebuffer;
 import org.gpupass.host.Host;
 import org.gpupass.host.ModuleInfo;
@@ -126,7 +127,7 @@ public final class HostSnapshot {
     }
 
     public boolean moduleLoaded(String module) {
-        return modules.containsKey(module.replace('-', '_'));
+        return modules.containsKey(Names.kernelModuleName(module));
     }
 
     /** The module providing a driver of a managed GPU's function, when it is a loadable module. */

@@ -22,6 +22,7 @@ import org.gpupass.core.Step.Unbind;
 import org.gpupass.core.Step.UnbindConsole;
 import org.gpupass.core.Step.UnbindFramebuffer;
 import org.gpupass.core.Step.UnloadModule;
+import org.gpupass.model.Names;
 import org.gpupass.host.Framebuffer;
 import org.gpupass.host.NodeHolder;
 
@@ -270,7 +271,7 @@ public final class Planner {
         List<String> configured = config.modulesFor(driver);
         List<String> modules = configured.isEmpty() ? snap.moduleOfDriver(driver).map(List::of).orElse(List.of())
                 : configured;
-        List<String> loaded = modules.stream().map(m -> m.replace('-', '_')).filter(snap::moduleLoaded).toList();
+        List<String> loaded = modules.stream().map(Names::kernelModuleName).filter(snap::moduleLoaded).toList();
         Set<String> set = Set.copyOf(loaded);
         for (String m : loaded) {
             if (!set.containsAll(snap.modules().get(m).usedBy())) {

@@ -15,9 +15,9 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.gpupass.model.Names;
 
 /**
  * Kernel modules: reading {@code /proc/modules} under a root, and loading and unloading.
@@ -27,7 +27,6 @@ import org.slf4j.LoggerFactory;
  */
 final class KernelModules {
     private static final Logger LOG = LoggerFactory.getLogger(KernelModules.class);
-    private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_-]{1,55}");
     private static final int O_NONBLOCK = 04000;
     private static final int EWOULDBLOCK = 11;
     private static final long MODPROBE_TIMEOUT_S = 120;
@@ -70,7 +69,7 @@ final class KernelModules {
     /** {@code name size refcnt deps state addr [taints]}, deps {@code -} or {@code a,b,}; null when malformed. */
     static ModuleInfo parseLine(String line) {
         String[] f = line.trim().split("\\s+");
-        if (f.length < 4 || !NAME.matcher(f[0]).matches()) {
+        if (f.length < 4 || !Names.module(f[0])) {
             return null;
         }
         int refs;
@@ -85,7 +84,7 @@ final class KernelModules {
                 if (dep.isEmpty()) {
                     continue;
                 }
-                if (!NAME.matcher(dep).matches()) {
+                if (!Names.module(dep)) {
                     return null;
                 }
                 usedBy.add(dep);
@@ -96,10 +95,10 @@ final class KernelModules {
 
     /** The kernel's spelling of a module name ({@code nvidia-drm} → {@code nvidia_drm}); EINVAL when not a name. */
     static String normalise(String module, String what) throws KernelWriteException {
-        if (module == null || !NAME.matcher(module).matches()) {
+        if (!Names.module(module)) {
             throw new KernelWriteException(what + " " + module, Errno.EINVAL, "not a module name");
         }
-        return module.replace('-', '_');
+        return Names.kernelModuleName(module);
     }
 
     /** Runs {@code modprobe -- module}; ENOENT when modprobe says "not found", EIO on any other failure. */

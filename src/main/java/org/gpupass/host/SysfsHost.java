@@ -24,6 +24,7 @@ import org.gpupass.core.PciAddress;
 import org.gpupass.core.PciDevice;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.gpupass.model.Names;
 
 /**
  * The real host: sysfs, /dev and /proc read and written under a root directory ({@code /} on a real
@@ -44,7 +45,6 @@ public final class SysfsHost implements Host {
     private static final Logger LOG = LoggerFactory.getLogger(SysfsHost.class);
 
     private static final Pattern SYSFS_ADDRESS = Pattern.compile("[0-9a-f]{4}:[0-9a-f]{2}:[0-1][0-9a-f]\\.[0-7]");
-    private static final Pattern DRIVER = Pattern.compile("[A-Za-z0-9_.-]+");
     private static final Pattern HEX = Pattern.compile("0x([0-9a-fA-F]{1,8})");
     private static final Pattern DRM_NODE = Pattern.compile("(card|renderD)[0-9]+");
     private static final Pattern SOUND_CARD = Pattern.compile("card[0-9]+");
@@ -122,7 +122,7 @@ public final class SysfsHost implements Host {
     /** The name the device's {@code driver} link points to; "" for none or an unexpected name. */
     private static String driverLink(Path dir) {
         String driver = linkName(dir.resolve("driver"));
-        if (!driver.isEmpty() && !DRIVER.matcher(driver).matches()) {
+        if (!driver.isEmpty() && !Names.driver(driver)) {
             LOG.warn("{}: unexpected driver link '{}', treated as no driver", dir.resolve("driver"), driver);
             return "";
         }
@@ -186,7 +186,7 @@ public final class SysfsHost implements Host {
         if (text.isEmpty() || text.equals("(null)")) {
             return "";
         }
-        if (!DRIVER.matcher(text).matches()) {
+        if (!Names.driver(text)) {
             LOG.warn("{}: malformed value '{}', taken as no override", file, clip(text));
             return "";
         }
@@ -364,7 +364,7 @@ public final class SysfsHost implements Host {
     /** Empty when the driver is unknown or built in, or its module is not in /proc/modules. */
     @Override
     public Optional<String> moduleOfDriver(String driver) throws IOException {
-        if (driver == null || !validDriver(driver)) {
+        if (!Names.driver(driver)) {
             return Optional.empty();
         }
         String module = linkName(under("/sys/bus/pci/drivers/" + driver + "/module"));
@@ -431,12 +431,9 @@ public final class SysfsHost implements Host {
         KernelFiles.write(under(kernelPath), kernelPath, text);
     }
 
-    static boolean validDriver(String driver) {
-        return DRIVER.matcher(driver).matches() && !driver.equals(".") && !driver.equals("..");
-    }
 
     private static void checkDriver(String path, String driver) throws KernelWriteException {
-        if (driver == null || !validDriver(driver)) {
+        if (!Names.driver(driver)) {
             throw new KernelWriteException(path, Errno.EINVAL, "not a driver name: '" + clip(String.valueOf(driver)) + "'");
         }
     }
@@ -489,7 +486,7 @@ public final class SysfsHost implements Host {
         for (String name : listNames(dir)) {
             if (FIRMWARE_FB.matcher(name).matches()) {
                 String driver = linkName(dir.resolve(name).resolve("driver"));
-                if (!driver.isEmpty() && validDriver(driver)) {
+                if (Names.driver(driver)) {
                     out.add(new Framebuffer(name, driver));
                 } else if (!driver.isEmpty()) {
                     LOG.warn("{}: unexpected driver link '{}', ignored", dir.resolve(name), clip(driver));

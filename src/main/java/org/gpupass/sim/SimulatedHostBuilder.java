@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import org.gpupass.core.PciAddress;
+import org.gpupass.model.Names;
 
 /**
  * Describes a simulated host in a few readable lines, then {@link #build()}s its kernel.
@@ -83,7 +84,6 @@ public final class SimulatedHostBuilder {
     private static final java.util.regex.Pattern VTCON = java.util.regex.Pattern.compile("vtcon[0-9]{1,4}");
     private static final java.util.regex.Pattern FIRMWARE_FB =
             java.util.regex.Pattern.compile("(efi|simple|vesa)-framebuffer\\.[0-9]{1,4}");
-    private static final java.util.regex.Pattern PLATFORM_DRIVER = java.util.regex.Pattern.compile("[A-Za-z0-9_.-]+");
 
     private static volatile SimulatedHostBuilder standardCatalog;
 
@@ -336,7 +336,7 @@ public final class SimulatedHostBuilder {
         if (framebuffers.containsKey(device)) {
             throw new IllegalArgumentException("framebuffer " + device + " is described twice");
         }
-        if (driver == null || !PLATFORM_DRIVER.matcher(driver).matches()) {
+        if (!Names.driver(driver)) {
             throw new IllegalArgumentException("bad platform driver name '" + driver + "'");
         }
         framebuffers.put(device, new FramebufferDraft(device, driver, bound));
