@@ -2,6 +2,7 @@ package org.gpupass.core;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -42,7 +43,7 @@ class ConfigTest {
     @Test
     void defaultsAreTheDocumentedValues() {
         Config c = Config.defaults();
-        assertTrue(c.managesAll());
+        assertEquals(GpuSelection.ALL, c.manage());
         assertTrue(c.manages(NVIDIA));
         assertTrue(c.manages(INTEL));
         assertFalse(c.allowBootDisplay());
@@ -287,14 +288,14 @@ class ConfigTest {
     @Test
     void manageAll() throws Exception {
         Config c = parse("manage = all");
-        assertTrue(c.managesAll());
+        assertEquals(GpuSelection.ALL, c.manage());
         assertTrue(c.manages(AMD));
     }
 
     @Test
     void manageByFullAddress() throws Exception {
         Config c = parse("manage = 0000:01:00.0");
-        assertFalse(c.managesAll());
+        assertNotEquals(GpuSelection.ALL, c.manage());
         assertTrue(c.manages(NVIDIA));
         assertFalse(c.manages(NVIDIA_OTHER));
         assertFalse(c.manages(NVIDIA_DOMAIN1));
@@ -376,7 +377,7 @@ class ConfigTest {
         assertEquals(Duration.ofMillis(20), c.writeTimeout());
         assertFalse(c.manages(INTEL));
         assertEquals(Duration.ofSeconds(10), base.writeTimeout());
-        assertTrue(base.managesAll());
+        assertEquals(GpuSelection.ALL, base.manage());
         assertEquals(Duration.ofSeconds(1), c.with("write_timeout", "1s").writeTimeout());
         assertTrue(assertThrows(ConfigException.class, () -> base.with("write_timeout", "soon")).getMessage()
                 .startsWith("with(): write_timeout: expected a duration"));
