@@ -46,7 +46,7 @@ public final class Main {
         int code;
         Path stateDir = null;
         try {
-            Callable<Host> host = () -> simulated ? Hosts.simulated(options.simulate()) : Hosts.real(options.sysfsRoot());
+            Callable<Host> host = () -> simulated ? Hosts.simulated(options.simulate()).host() : Hosts.real(options.sysfsRoot());
             stateDir = options.stateDir() != null ? options.stateDir()
                     : simulated ? Hosts.simulatedStateDir() : Path.of("/var/lib/gpupassd");
             code = serve(options, host, config, stateDir, log);

@@ -68,19 +68,19 @@ public final class HostSnapshot {
      * GPU is the boot display.
      */
     public static HostSnapshot read(Host host, Config config) throws IOException {
-        List<PciDevice> devices = host.pciDevices();
-        HostSnapshot bare = new HostSnapshot(devices, host.iommuEnabled(), host.modules(), Map.of(), List.of(),
+        List<PciDevice> devices = host.pci().devices();
+        HostSnapshot bare = new HostSnapshot(devices, host.pci().iommuEnabled(), host.modules().loaded(), Map.of(), List.of(),
                 Map.of(), Set.of());
         Map<PciAddress, List<String>> nodes = new LinkedHashMap<>();
         Map<String, String> driverModules = new LinkedHashMap<>();
         Set<String> watched = new LinkedHashSet<>();
         for (PciDevice gpu : bare.gpus(config)) {
             for (PciDevice fn : bare.functionsOf(gpu)) {
-                List<String> own = host.deviceNodes(fn.address());
+                List<String> own = host.nodes().nodesOf(fn.address());
                 nodes.put(fn.address(), own);
                 watched.addAll(own);
                 if (fn.hasDriver() && !driverModules.containsKey(fn.driver())) {
-                    host.moduleOfDriver(fn.driver()).ifPresent(m -> driverModules.put(fn.driver(), m));
+                    host.modules().moduleOfDriver(fn.driver()).ifPresent(m -> driverModules.put(fn.driver(), m));
                 }
             }
             watched.addAll(bare.driverWideNodes(gpu));
@@ -88,20 +88,20 @@ public final class HostSnapshot {
                 watched.add(vfioGroupNode(gpu.iommuGroup()));
             }
         }
-        List<NodeHolder> holders = watched.isEmpty() ? List.of() : host.holders(watched);
+        List<NodeHolder> holders = watched.isEmpty() ? List.of() : host.nodes().holders(watched);
         Set<String> units = new LinkedHashSet<>(config.stopUnits());
         for (PciDevice gpu : bare.gpus(config)) {
             units.addAll(GpuAssessor.DRIVER_UNITS.getOrDefault(gpu.driver(), List.of()));
         }
         Set<String> activeUnits = new LinkedHashSet<>();
         for (String unit : units) {
-            if (host.unitActive(unit)) {
+            if (host.units().isActive(unit)) {
                 activeUnits.add(unit);
             }
         }
         boolean consolesMatter = config.unbindConsoles() && bare.gpus(config).stream().anyMatch(PciDevice::bootVga);
-        List<String> consoles = consolesMatter ? host.framebufferConsoles() : List.of();
-        List<Framebuffer> framebuffers = consolesMatter ? host.firmwareFramebuffers() : List.of();
+        List<String> consoles = consolesMatter ? host.consoles().framebufferConsoles() : List.of();
+        List<Framebuffer> framebuffers = consolesMatter ? host.consoles().firmwareFramebuffers() : List.of();
         return new HostSnapshot(devices, bare.iommuEnabled, bare.modules, nodes, holders, driverModules, activeUnits,
                 consoles, framebuffers);
     }

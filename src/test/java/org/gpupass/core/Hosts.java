@@ -1,7 +1,7 @@
 package org.gpupass.core;
 
 import java.nio.file.Path;
-import org.gpupass.sim.SimulatedKernel;
+import org.gpupass.host.sim.SimulatedKernel;
 
 /** Fixtures: simulated hosts and managers over them. */
 final class Hosts {
@@ -69,7 +69,7 @@ final class Hosts {
 
     static GpuManager manager(SimulatedKernel kernel, Path stateDir, Config config, Executor.StepObserver observer) {
         try {
-            GpuManager m = new GpuManager(kernel, config, new StateStore(stateDir), "test", observer);
+            GpuManager m = new GpuManager(kernel.host(), config, new StateStore(stateDir), "test", observer);
             m.start();
             return m;
         } catch (Exception e) {
@@ -78,12 +78,16 @@ final class Hosts {
     }
 
     static PciDevice device(SimulatedKernel kernel, PciAddress address) {
-        return kernel.pciDevices().stream().filter(d -> d.address().equals(address)).findFirst().orElseThrow();
+        try {
+            return kernel.pci().devices().stream().filter(d -> d.address().equals(address)).findFirst().orElseThrow();
+        } catch (java.io.IOException e) {
+            throw new AssertionError(e);
+        }
     }
 
     static HostSnapshot snapshot(SimulatedKernel kernel, Config config) {
         try {
-            return HostSnapshot.read(kernel, config);
+            return HostSnapshot.read(kernel.host(), config);
         } catch (Exception e) {
             throw new AssertionError(e);
         }

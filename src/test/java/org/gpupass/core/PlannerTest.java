@@ -11,7 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 import org.gpupass.host.Framebuffer;
-import org.gpupass.sim.SimulatedKernel;
+import org.gpupass.host.sim.SimulatedKernel;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -43,7 +43,7 @@ class PlannerTest {
     @Test
     void vfioModuleAlreadyLoadedIsNotLoadedAgain() throws Exception {
         SimulatedKernel kernel = Hosts.builtIn("dual-gpu");
-        kernel.loadModule("vfio_pci");
+        kernel.modules().load("vfio_pci");
         assertEquals("set driver_override of 0000:01:00.0 to vfio-pci",
                 claimPlan(kernel, Hosts.config(""), NVIDIA).get(0));
     }
@@ -135,15 +135,15 @@ class PlannerTest {
     void releaseBindsFramebuffersThenConsolesAfterTheHostDriversAndBeforeTheUnits() throws Exception {
         SimulatedKernel kernel = Hosts.builtIn("single-gpu");
         Config config = Hosts.config(SINGLE_GPU_CONSOLES);
-        kernel.stopUnit("session-2.scope");
-        kernel.stopUnit("sddm.service");
-        kernel.unbindConsole("vtcon1");
-        kernel.unbindFramebuffer("efi-framebuffer", "efi-framebuffer.0");
-        kernel.loadModule("vfio_pci");
+        kernel.units().stop("session-2.scope");
+        kernel.units().stop("sddm.service");
+        kernel.consoles().unbindConsole("vtcon1");
+        kernel.consoles().unbindFramebuffer("efi-framebuffer", "efi-framebuffer.0");
+        kernel.modules().load("vfio_pci");
         for (PciAddress fn : List.of(NVIDIA, NVIDIA_AUDIO)) {
-            kernel.setDriverOverride(fn, "vfio-pci");
-            kernel.unbind(fn, Hosts.device(kernel, fn).driver());
-            kernel.driversProbe(fn);
+            kernel.pci().setDriverOverride(fn, "vfio-pci");
+            kernel.pci().unbind(fn, Hosts.device(kernel, fn).driver());
+            kernel.pci().driversProbe(fn);
         }
         HostSnapshot snap = Hosts.snapshot(kernel, config);
         ClaimRecord claim = new ClaimRecord(NVIDIA, "win11", 1, Map.of(NVIDIA, "nvidia", NVIDIA_AUDIO, "snd_hda_intel"),
@@ -167,9 +167,9 @@ class PlannerTest {
     void rollbackOfAClaimBindsWhatItUnboundAndWhatIsBoundAlreadyIsLeftAlone() throws Exception {
         SimulatedKernel kernel = Hosts.builtIn("single-gpu");
         Config config = Hosts.config(SINGLE_GPU_CONSOLES);
-        kernel.stopUnit("session-2.scope");
-        kernel.stopUnit("sddm.service");
-        kernel.unbindConsole("vtcon1");
+        kernel.units().stop("session-2.scope");
+        kernel.units().stop("sddm.service");
+        kernel.consoles().unbindConsole("vtcon1");
         List<Step> done = List.of(new Step.StopUnit("sddm.service"), new Step.StopUnit("session-2.scope"),
                 new Step.UnbindConsole("vtcon1"), new Step.UnbindFramebuffer("efi-framebuffer", "efi-framebuffer.0"));
         // The framebuffer unbind was planned but the crash came before it: only the console is bound again.
@@ -177,7 +177,7 @@ class PlannerTest {
         assertEquals(List.of("bind console vtcon1", "start sddm.service"), Planner.rollbackClaim(snap,
                 List.of(NVIDIA, NVIDIA_AUDIO), Map.of(NVIDIA, "nvidia", NVIDIA_AUDIO, "snd_hda_intel"), done)
                 .stream().map(Step::describe).toList());
-        kernel.unbindFramebuffer("efi-framebuffer", "efi-framebuffer.0");
+        kernel.consoles().unbindFramebuffer("efi-framebuffer", "efi-framebuffer.0");
         snap = Hosts.snapshot(kernel, config);
         assertEquals(List.of("bind framebuffer efi-framebuffer.0 to efi-framebuffer", "bind console vtcon1",
                 "start sddm.service"), Planner.rollbackClaim(snap, List.of(NVIDIA, NVIDIA_AUDIO),
@@ -210,12 +210,12 @@ class PlannerTest {
         SimulatedKernel kernel = Hosts.builtIn("dual-gpu");
         Config config = Hosts.config("");
         for (PciAddress fn : List.of(NVIDIA, NVIDIA_AUDIO)) {
-            kernel.loadModule("vfio_pci");
-            kernel.setDriverOverride(fn, "vfio-pci");
-            kernel.unbind(fn, Hosts.device(kernel, fn).driver());
-            kernel.driversProbe(fn);
+            kernel.modules().load("vfio_pci");
+            kernel.pci().setDriverOverride(fn, "vfio-pci");
+            kernel.pci().unbind(fn, Hosts.device(kernel, fn).driver());
+            kernel.pci().driversProbe(fn);
         }
-        kernel.unloadModule("nvidia_drm");
+        kernel.modules().unload("nvidia_drm");
         HostSnapshot snap = Hosts.snapshot(kernel, config);
         ClaimRecord claim = new ClaimRecord(NVIDIA, "win11", 1, Map.of(NVIDIA, "nvidia", NVIDIA_AUDIO, "snd_hda_intel"),
                 List.of("sddm.service"), List.of("nvidia_drm"));
@@ -235,10 +235,10 @@ class PlannerTest {
     @Test
     void releaseOfAnAdoptedGpuOnlyProbes() throws Exception {
         SimulatedKernel kernel = Hosts.builtIn("dual-gpu");
-        kernel.loadModule("vfio_pci");
-        kernel.setDriverOverride(NVIDIA, "vfio-pci");
-        kernel.unbind(NVIDIA, "nvidia");
-        kernel.driversProbe(NVIDIA);
+        kernel.modules().load("vfio_pci");
+        kernel.pci().setDriverOverride(NVIDIA, "vfio-pci");
+        kernel.pci().unbind(NVIDIA, "nvidia");
+        kernel.pci().driversProbe(NVIDIA);
         HostSnapshot snap = Hosts.snapshot(kernel, Hosts.config(""));
         List<String> plan = Planner.release(snap, snap.device(NVIDIA).orElseThrow(),
                 ClaimRecord.adopted(NVIDIA, 1)).describe();
@@ -249,11 +249,11 @@ class PlannerTest {
     @Test
     void releaseIsRefusedWhileAVmHoldsTheGroup() throws Exception {
         SimulatedKernel kernel = Hosts.builtIn("dual-gpu");
-        kernel.loadModule("vfio_pci");
+        kernel.modules().load("vfio_pci");
         for (PciAddress fn : List.of(NVIDIA, NVIDIA_AUDIO)) {
-            kernel.setDriverOverride(fn, "vfio-pci");
-            kernel.unbind(fn, Hosts.device(kernel, fn).driver());
-            kernel.driversProbe(fn);
+            kernel.pci().setDriverOverride(fn, "vfio-pci");
+            kernel.pci().unbind(fn, Hosts.device(kernel, fn).driver());
+            kernel.pci().driversProbe(fn);
         }
         int pid = kernel.spawn("qemu-system-x86", 107, "machine-qemu-1-win11.scope", "/dev/vfio/1");
         HostSnapshot snap = Hosts.snapshot(kernel, Hosts.config(""));
@@ -275,7 +275,7 @@ class PlannerTest {
 
     @ParameterizedTest
     @MethodSource("refusals")
-    void unsafeClaimsAreRefusedWithTheSpecErrorAndNoSteps(String host, String config, ErrorKind kind, String text) {
+    void unsafeClaimsAreRefusedWithTheSpecErrorAndNoSteps(String host, String config, ErrorKind kind, String text) throws Exception {
         GpuPassException e = assertThrows(GpuPassException.class,
                 () -> claimPlan(Hosts.builtIn(host), Hosts.config(config), NVIDIA));
         assertEquals(kind, e.kind());
@@ -283,7 +283,7 @@ class PlannerTest {
     }
 
     @Test
-    void iommuOffIsRefused() {
+    void iommuOffIsRefused() throws Exception {
         SimulatedKernel kernel = Hosts.parse(Hosts.TWO_DISCRETE.replace("iommu on", "iommu off"));
         GpuPassException e = assertThrows(GpuPassException.class, () -> claimPlan(kernel, Hosts.config(""), NVIDIA));
         assertEquals(ErrorKind.IOMMU_DISABLED, e.kind());
@@ -303,7 +303,7 @@ class PlannerTest {
     /** Invariants every generated claim plan keeps, whatever the host and config. */
     @ParameterizedTest
     @MethodSource("everyClaimablePlan")
-    void everyClaimPlanKeepsThePerFunctionOrder(String name, List<Step> steps) {
+    void everyClaimPlanKeepsThePerFunctionOrder(String name, List<Step> steps) throws Exception {
         for (PciAddress fn : List.of(NVIDIA, NVIDIA_AUDIO)) {
             int override = indexOf(steps, new Step.SetOverride(fn, "vfio-pci"));
             int probe = indexOf(steps, new Step.Probe(fn));

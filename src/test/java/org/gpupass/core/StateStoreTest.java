@@ -13,7 +13,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.stream.Stream;
 import org.gpupass.host.Framebuffer;
-import org.gpupass.sim.SimulatedKernel;
+import org.gpupass.host.sim.SimulatedKernel;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -121,11 +121,11 @@ class StateStoreTest {
         StateStore store = new StateStore(dir);
         store.saveClaim(new ClaimRecord(NVIDIA, "stale", 1, Map.of(), List.of(), List.of()));
         SimulatedKernel kernel = Hosts.parse(Hosts.TWO_DISCRETE);
-        kernel.loadModule("vfio_pci");
+        kernel.modules().load("vfio_pci");
         for (PciAddress fn : List.of(Hosts.SECOND, Hosts.SECOND_AUDIO)) {
-            kernel.setDriverOverride(fn, "vfio-pci");
-            kernel.unbind(fn, Hosts.device(kernel, fn).driver());
-            kernel.driversProbe(fn);
+            kernel.pci().setDriverOverride(fn, "vfio-pci");
+            kernel.pci().unbind(fn, Hosts.device(kernel, fn).driver());
+            kernel.pci().driversProbe(fn);
         }
         GpuManager m = Hosts.manager(kernel, dir, Hosts.config(""));
         assertEquals("", m.gpu(NVIDIA).orElseThrow().holder());

@@ -8,9 +8,9 @@ import java.util.List;
 import org.gpupass.core.Config;
 import org.gpupass.core.ConfigException;
 import org.gpupass.host.Host;
-import org.gpupass.host.SysfsHost;
-import org.gpupass.sim.HostFileException;
-import org.gpupass.sim.SimulatedKernel;
+import org.gpupass.host.linux.LinuxHost;
+import org.gpupass.host.sim.HostFileException;
+import org.gpupass.host.sim.SimulatedKernel;
 
 /**
  * The options {@code doctor} and {@code hostdev-xml} share: where the host is read
@@ -102,18 +102,18 @@ public final class HostOptions {
     /** The PCI side: the simulated kernel, or sysfs under the root with units that never change. */
     public Host host() throws UsageException {
         if (simulate == null) {
-            return new SysfsHost(root, new ReadOnlyUnits());
+            return LinuxHost.at(root, new ReadOnlyUnits());
         }
         try {
             if (SimulatedKernel.builtInNames().contains(simulate)) {
-                return SimulatedKernel.builtIn(simulate);
+                return SimulatedKernel.builtIn(simulate).host();
             }
             Path file = Path.of(simulate);
             if (!Files.isRegularFile(file)) {
                 throw new UsageException("--simulate=" + simulate + ": neither a built-in simulated host ("
                         + String.join(", ", SimulatedKernel.builtInNames()) + ") nor a host file");
             }
-            return SimulatedKernel.fromFile(file);
+            return SimulatedKernel.fromFile(file).host();
         } catch (HostFileException e) {
             throw new UsageException("--simulate: " + e.getMessage());
         } catch (IOException e) {
