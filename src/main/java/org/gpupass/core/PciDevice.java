@@ -45,9 +45,4 @@ public record PciDevice(PciAddress address, int vendorId, int deviceId, int clas
     public String ids() {
         return String.format("%04x:%04x", vendorId, deviceId);
     }
-
-    public PciDevice withDriver(String newDriver) {
-        return new PciDevice(address, vendorId, deviceId, classCode, name, newDriver, driverOverride, iommuGroup,
-                bootVga, consumers);
-    }
 }

@@ -79,14 +79,7 @@ public final class Planner {
         if (!snap.moduleLoaded(VFIO_MODULE)) {
             steps.add(new LoadModule(VFIO_MODULE));
         }
-        for (PciDevice fn : functions) {
-            if (!fn.driverOverride().equals(VFIO)) {
-                steps.add(new SetOverride(fn.address(), VFIO));
-            }
-            if (fn.hasDriver() && !fn.driver().equals(VFIO)) {
-                steps.add(new Unbind(fn.address(), fn.driver()));
-            }
-        }
+        steps.addAll(detachForVfio(functions));
         List<String> unloaded = config.unloadHostModules() ? hostModulesToUnload(snap, gpu, functions, config) : List.of();
         unloaded.forEach(m -> steps.add(new UnloadModule(m)));
         steps.addAll(attachToVfio(functions, gpu.iommuGroup()));
@@ -182,14 +175,7 @@ public final class Planner {
         if (!now.moduleLoaded(VFIO_MODULE)) {
             steps.add(new LoadModule(VFIO_MODULE));
         }
-        for (PciDevice fn : present) {
-            if (!fn.driverOverride().equals(VFIO)) {
-                steps.add(new SetOverride(fn.address(), VFIO));
-            }
-            if (fn.hasDriver() && !fn.driver().equals(VFIO)) {
-                steps.add(new Unbind(fn.address(), fn.driver()));
-            }
-        }
+        steps.addAll(detachForVfio(present));
         for (int i = done.size() - 1; i >= 0; i--) {
             if (done.get(i) instanceof LoadModule m && !m.module().equals(VFIO_MODULE) && now.moduleLoaded(m.module())) {
                 steps.add(new UnloadModule(m.module()));
@@ -240,6 +226,23 @@ public final class Planner {
             return fn.driver().equals(wanted) && fn.driverOverride().isEmpty();
         }
         return fn.hasDriver() && !fn.driver().equals(VFIO) && fn.driverOverride().isEmpty();
+    }
+
+    /**
+     * Each function's driver_override set to vfio-pci and the function unbound from its host driver:
+     * the next probe then gives it to vfio-pci and nothing else.
+     */
+    private static List<Step> detachForVfio(List<PciDevice> functions) {
+        List<Step> steps = new ArrayList<>();
+        for (PciDevice fn : functions) {
+            if (!fn.driverOverride().equals(VFIO)) {
+                steps.add(new SetOverride(fn.address(), VFIO));
+            }
+            if (fn.hasDriver() && !fn.driver().equals(VFIO)) {
+                steps.add(new Unbind(fn.address(), fn.driver()));
+            }
+        }
+        return steps;
     }
 
     private static List<Step> attachToVfio(List<PciDevice> functions, int group) {

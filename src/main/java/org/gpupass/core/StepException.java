@@ -17,15 +17,6 @@ public final class StepException extends Exception {
         this.kind = kind;
     }
 
-    public Step step() {
-        return step;
-    }
-
-    /** 1-based position of the step in its plan. */
-    public int index() {
-        return index;
-    }
-
     public boolean hung() {
         return hung;
     }
