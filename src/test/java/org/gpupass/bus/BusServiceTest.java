@@ -29,6 +29,7 @@ import org.freedesktop.dbus.types.UInt64;
 import org.freedesktop.dbus.types.Variant;
 import org.gpupass.core.ErrorKind;
 import org.gpupass.core.GpuPassException;
+import org.gpupass.systemd.SdNotify;
 import org.gpupass1.Error;
 import org.gpupass1.Manager;
 import org.junit.jupiter.api.AfterEach;

@@ -1,4 +1,4 @@
-package org.gpupass.bus;
+package org.gpupass.systemd;
 
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.spi.ILoggingEvent;

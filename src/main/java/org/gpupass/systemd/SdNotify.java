@@ -1,4 +1,4 @@
-package org.gpupass.bus;
+package org.gpupass.systemd;
 
 import com.sun.jna.LastErrorException;
 import com.sun.jna.Library;
@@ -47,7 +47,8 @@ public final class SdNotify {
         return from(System.getenv(), ProcessHandle.current().pid());
     }
 
-    static SdNotify from(Map<String, String> env, long pid) {
+    /** As {@link #fromEnvironment()}, from a given environment and pid (tests run several at once). */
+    public static SdNotify from(Map<String, String> env, long pid) {
         String socket = env.get("NOTIFY_SOCKET");
         Duration watchdog = null;
         String usec = env.get("WATCHDOG_USEC");

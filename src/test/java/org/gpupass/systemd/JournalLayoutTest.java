@@ -1,4 +1,4 @@
-package org.gpupass.bus;
+package org.gpupass.systemd;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
