@@ -215,7 +215,7 @@ public final class StateStore {
 
     private static String holder(Map<String, String> v) throws IOException {
         String h = required(v, "holder");
-        if (!h.isEmpty() && !Holders.valid(h)) {
+        if (!h.isEmpty() && !Holders.wellFormed(h)) {
             throw new IOException("bad holder");
         }
         return h;
