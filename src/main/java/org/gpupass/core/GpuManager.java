@@ -339,28 +339,31 @@ public final class GpuManager implements GpuService, AutoCloseable {
             }
         }
         wanted.sort(Comparator.naturalOrder());
-        List<GpuStatus> claimed = new ArrayList<>();
+        List<GpuStatus> result = new ArrayList<>();
+        // Only what this call claimed is undone: a GPU the domain held before stays with it.
+        List<PciAddress> claimedNow = new ArrayList<>();
         for (PciAddress gpu : wanted) {
-            boolean heldBefore = claims.containsKey(gpu) && domain.equals(claims.get(gpu).holder());
+            ClaimRecord before = claims.get(gpu);
+            boolean heldBefore = before != null && domain.equals(before.holder());
             try {
-                claimed.add(claim(gpu.toString(), domain));
+                result.add(claim(gpu.toString(), domain));
             } catch (GpuPassException e) {
-                undoDomainClaims(domain, claimed);
+                undoDomainClaims(domain, claimedNow);
                 throw e;
             }
-            if (heldBefore) {
-                LOG.debug("domain {} already held {}", domain, gpu);
+            if (!heldBefore) {
+                claimedNow.add(gpu);
             }
         }
-        return claimed;
+        return result;
     }
 
-    private void undoDomainClaims(String domain, List<GpuStatus> claimed) {
-        for (GpuStatus done : claimed) {
+    private void undoDomainClaims(String domain, List<PciAddress> claimedNow) {
+        for (PciAddress gpu : claimedNow) {
             try {
-                release(done.address().toString(), domain);
+                release(gpu.toString(), domain);
             } catch (GpuPassException e) {
-                LOG.warn("could not release {} after a failed ClaimDomain for {}: {}", done.address(), domain, e);
+                LOG.warn("could not release {} after a failed ClaimDomain for {}: {}", gpu, domain, e);
             }
         }
     }
