@@ -232,7 +232,16 @@ public final class GpuManager implements GpuService, AutoCloseable {
         if (GpuAssessor.sysfsState(functions) == GpuState.VFIO) {
             ClaimRecord adopted = (held != null ? held : ClaimRecord.adopted(address, nowMicros()))
                     .withHolder(holder, nowMicros());
-            saveClaim(adopted);
+            try {
+                recordClaim(adopted);
+            } catch (IOException e) {
+                GpuPassException error = new GpuPassException(ErrorKind.TRANSITION_FAILED, "claim " + address
+                        + " for " + holder + ": it is on vfio-pci, but the claim cannot be recorded in the state "
+                        + "directory (" + reason(e) + "); not adopted, nothing changed", e);
+                LOG.error(error.getMessage());
+                reportFailure(address, error);
+                throw error;
+            }
             LOG.info("claim {} for {}: already on vfio-pci, adopted (no transition)", address, holder);
             publish(snap);
             return model.get(address);
@@ -253,9 +262,13 @@ public final class GpuManager implements GpuService, AutoCloseable {
                 plan.unboundFramebuffers());
         Run run = execute(intent, plan.steps(), GpuState.CLAIMING, "claim " + address + " for " + holder);
         if (run.failure == null) {
-            saveClaim(intent.asClaim(nowMicros()));
-            clearIntent();
-            return finish(address, run, null);
+            try {
+                recordClaim(intent.asClaim(nowMicros()));
+                clearIntent();
+                return finish(address, run, null);
+            } catch (IOException e) {
+                run.unrecorded = e;
+            }
         }
         List<Step> rollback = Planner.rollbackClaim(readSnapshot(), intent.functions(), origin, run.done);
         return finish(address, run, rollback);
@@ -308,9 +321,13 @@ public final class GpuManager implements GpuService, AutoCloseable {
         String who = claim.holder().isEmpty() ? "" : " from " + claim.holder();
         Run run = execute(intent, plan.steps(), GpuState.RELEASING, "release " + address + who);
         if (run.failure == null) {
-            dropClaim(address, null);
-            clearIntent();
-            return finish(address, run, null);
+            try {
+                recordRelease(address);
+                clearIntent();
+                return finish(address, run, null);
+            } catch (IOException e) {
+                run.unrecorded = e;
+            }
         }
         List<Step> rollback = Planner.rollbackRelease(readSnapshot(), intent.functions(), gpu.iommuGroup(), run.done);
         return finish(address, run, rollback);
@@ -400,6 +417,8 @@ public final class GpuManager implements GpuService, AutoCloseable {
         final List<String> warnings = new ArrayList<>();
         final int planned;
         StepException failure;
+        /** Every step went through, but the record of the outcome could not be written: rolled back. */
+        IOException unrecorded;
 
         Run(Intent intent, String text, String tag, int planned) {
             this.intent = intent;
@@ -432,16 +451,19 @@ public final class GpuManager implements GpuService, AutoCloseable {
     private GpuStatus finish(PciAddress gpu, Run run, List<Step> rollback) throws GpuPassException {
         GpuPassException error = null;
         String outcome;
-        if (run.failure == null) {
+        if (run.failure == null && run.unrecorded == null) {
             outcome = "ok";
-        } else if (run.failure.hung()) {
+        } else if (run.failure != null && run.failure.hung()) {
             error = fence(gpu, run.text + " hung at " + run.failure.where());
             outcome = "stuck";
         } else {
             String rolledBack = rollBack(gpu, run, rollback);
-            ErrorKind kind = run.failure.kind() == ErrorKind.IN_USE ? ErrorKind.IN_USE : ErrorKind.TRANSITION_FAILED;
-            error = stuck.contains(gpu) ? fenced(gpu, run.text + " failed at " + run.failure.where() + "; " + rolledBack)
-                    : new GpuPassException(kind, run.text + " failed at " + run.failure.where() + "; " + rolledBack);
+            String what = run.failure != null ? " failed at " + run.failure.where()
+                    : " went through but cannot be recorded in the state directory (" + reason(run.unrecorded) + ")";
+            ErrorKind kind = run.failure != null && run.failure.kind() == ErrorKind.IN_USE ? ErrorKind.IN_USE
+                    : ErrorKind.TRANSITION_FAILED;
+            error = stuck.contains(gpu) ? fenced(gpu, run.text + what + "; " + rolledBack)
+                    : new GpuPassException(kind, run.text + what + "; " + rolledBack);
             outcome = "failed, " + rolledBack;
         }
         String warning = String.join("; ", run.warnings);
@@ -686,15 +708,23 @@ public final class GpuManager implements GpuService, AutoCloseable {
         }
     }
 
-    private void saveClaim(ClaimRecord claim) throws GpuPassException {
-        try {
-            store.saveClaim(claim);
-        } catch (IOException e) {
-            LOG.error("cannot record the claim of {} in the state directory: {}", claim.gpu(), e.getMessage());
-        }
+    /** A claim counts once it is on disk: a claim the daemon cannot record is not made. */
+    private void recordClaim(ClaimRecord claim) throws IOException {
+        store.saveClaim(claim);
         claims.put(claim.gpu(), claim);
     }
 
+    /** A release counts once its claim is off the disk, else a restart would bring the holder back. */
+    private void recordRelease(PciAddress gpu) throws IOException {
+        store.deleteClaim(gpu);
+        claims.remove(gpu);
+    }
+
+    private static String reason(IOException e) {
+        return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+    }
+
+    /** A claim that sysfs shows void (the GPU is on its host drivers): dropped whether or not the disk agrees. */
     private void dropClaim(PciAddress gpu, String why) {
         claims.remove(gpu);
         try {
