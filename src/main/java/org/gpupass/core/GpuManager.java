@@ -52,7 +52,7 @@ public final class GpuManager implements GpuService, AutoCloseable {
 
     private final Map<PciAddress, ClaimRecord> claims = new ConcurrentHashMap<>();
     private final Set<PciAddress> stuck = ConcurrentHashMap.newKeySet();
-    private final Map<PciAddress, GpuState> inTransition = new ConcurrentHashMap<>();
+    private final Map<PciAddress, Overlay> inTransition = new ConcurrentHashMap<>();
     private final Map<PciAddress, String> lastErrors = new ConcurrentHashMap<>();
     private final List<GpuListener> listeners = new CopyOnWriteArrayList<>();
     private final AtomicLong transitionIds = new AtomicLong();
@@ -61,6 +61,10 @@ public final class GpuManager implements GpuService, AutoCloseable {
         t.setDaemon(true);
         return t;
     });
+
+    /** What a running transition shows of its GPU: {@code claiming} or {@code releasing}, and for whom. */
+    private record Overlay(GpuState state, String holder) {
+    }
 
     GpuManager(Host host, Config config, StateStore store, String version, Executor.StepObserver observer) {
         this.host = host;
@@ -438,7 +442,7 @@ public final class GpuManager implements GpuService, AutoCloseable {
             reportFailure(intent.gpu(), error);
             throw error;
         }
-        begin(intent.gpu(), overlay, text);
+        begin(intent.gpu(), new Overlay(overlay, intent.holder()), text);
         try {
             executor.run(steps, run.tag, run.done, run.warnings);
         } catch (StepException e) {
@@ -519,7 +523,7 @@ public final class GpuManager implements GpuService, AutoCloseable {
                 + "remove+rescan of the device");
     }
 
-    private void begin(PciAddress gpu, GpuState overlay, String text) {
+    private void begin(PciAddress gpu, Overlay overlay, String text) {
         modelLock.lock();
         try {
             epoch++;
@@ -570,7 +574,8 @@ public final class GpuManager implements GpuService, AutoCloseable {
             for (GpuStatus after : next.values()) {
                 GpuStatus old = before.get(after.address());
                 if (old != null && !old.equals(after)) {
-                    listeners.forEach(l -> notify(() -> l.gpuChanged(old, after)));
+                    String holder = changeHolder(after);
+                    listeners.forEach(l -> notify(() -> l.gpuChanged(old, after, holder)));
                 }
             }
         } finally {
@@ -578,12 +583,22 @@ public final class GpuManager implements GpuService, AutoCloseable {
         }
     }
 
+    /**
+     * Who a change of this GPU is for (StateChanged's {@code holder}): the claimant while
+     * {@code claiming}, the holder being released while {@code releasing}, else the {@code Holder}
+     * property: the claimant once {@code vfio}, {@code ""} back on the host or for a GPU nobody holds.
+     */
+    private String changeHolder(GpuStatus after) {
+        Overlay overlay = inTransition.get(after.address());
+        return overlay != null && overlay.state() == after.state() ? overlay.holder() : after.holder();
+    }
+
     private GpuStatus statusOf(HostSnapshot snap, PciDevice gpu, GpuStatus previous) {
         PciAddress a = gpu.address();
         List<PciDevice> functions = snap.functionsOf(gpu);
         ClaimRecord claim = claims.get(a);
         GpuState state = stuck.contains(a) ? GpuState.STUCK
-                : inTransition.getOrDefault(a, GpuAssessor.sysfsState(functions));
+                : inTransition.containsKey(a) ? inTransition.get(a).state() : GpuAssessor.sysfsState(functions);
         String hostDriver = claim != null ? claim.hostDrivers().getOrDefault(a, "")
                 : gpu.driver().equals(GpuAssessor.VFIO_DRIVER) ? "" : gpu.driver();
         String holder = claim == null ? "" : claim.holder();
