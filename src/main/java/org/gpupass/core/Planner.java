@@ -120,26 +120,49 @@ public final class Planner {
      */
     public static List<Step> rollbackClaim(HostSnapshot now, List<PciAddress> functions,
                                            Map<PciAddress, String> origin, List<Step> done) {
-        List<String> reload = new ArrayList<>();
-        List<String> restart = new ArrayList<>();
-        List<String> consoles = new ArrayList<>();
-        List<Framebuffer> framebuffers = new ArrayList<>();
-        for (Step step : done) {
-            if (step instanceof UnbindConsole c) {
-                consoles.add(c.vtcon());
-            } else if (step instanceof UnbindFramebuffer f) {
-                framebuffers.add(new Framebuffer(f.device(), f.driver()));
-            } else if (step instanceof UnloadModule u) {
-                reload.add(0, u.module());
-            } else if (step instanceof StopUnit s && restartable(s.unit())) {
-                restart.add(0, s.unit());
-            } else if (step instanceof StartUnit s) {
-                restart.remove(s.unit());
+        return rollbackClaim(now, functions, origin, ClaimUndo.of(done));
+    }
+
+    /** Rollback of a claim, from what it did: the functions back on {@code origin}, then {@code undo} undone. */
+    static List<Step> rollbackClaim(HostSnapshot now, List<PciAddress> functions, Map<PciAddress, String> origin,
+                                    ClaimUndo undo) {
+        List<Step> steps = new ArrayList<>(moveToHost(now, present(now, functions), origin, undo.modulesToLoad()));
+        steps.addAll(rebind(now, undo.consoles(), undo.framebuffers()));
+        undo.unitsToStart().forEach(u -> steps.add(new StartUnit(u)));
+        return steps;
+    }
+
+    /**
+     * An interrupted claim found finished at start-up (every function on vfio-pci): what its plan
+     * would still have done at the end, starting again the units it stopped and meant to start itself.
+     */
+    static List<Step> resumeClaim(Intent claim) {
+        List<Step> steps = new ArrayList<>();
+        for (String unit : claim.unitsStopped()) {
+            if (!claim.unitsToRestore().contains(unit) && restartable(unit)) {
+                steps.add(new StartUnit(unit));
             }
         }
-        List<Step> steps = new ArrayList<>(moveToHost(now, present(now, functions), origin, reload));
-        steps.addAll(rebind(now, consoles, framebuffers));
-        restart.forEach(u -> steps.add(new StartUnit(u)));
+        return steps;
+    }
+
+    /** An interrupted claim found unfinished at start-up: rolled back to where it started. */
+    static List<Step> undoInterruptedClaim(HostSnapshot now, Intent claim) {
+        return rollbackClaim(now, claim.functions(), claim.drivers(), ClaimUndo.of(claim));
+    }
+
+    /**
+     * An interrupted release found at start-up: finished, whatever step it reached (each step reads
+     * what is bound now): back to the recorded drivers, modules loaded again, framebuffers and
+     * consoles bound again, units started again.
+     */
+    static List<Step> finishInterruptedRelease(HostSnapshot now, Intent release) {
+        List<String> reload = new ArrayList<>(release.modules());
+        Collections.reverse(reload);
+        List<Step> steps = new ArrayList<>(moveToHost(now, present(now, release.functions()), release.drivers(),
+                reload));
+        steps.addAll(rebind(now, release.consoles(), release.framebuffers()));
+        release.unitsStopped().forEach(u -> steps.add(new StartUnit(u)));
         return steps;
     }
 
