@@ -46,11 +46,11 @@ record ClaimUndo(List<String> unitsToStart, List<String> modulesToLoad, List<Str
      * everything it meant to do is undone (a step it never reached is skipped by the planner, which
      * reads what is bound and loaded now).
      */
-    static ClaimUndo of(Intent claim) {
+    static ClaimUndo of(Intent.Claiming claim) {
         List<String> restart = new ArrayList<>(claim.unitsStopped().stream().filter(Planner::restartable).toList());
         Collections.reverse(restart);
-        List<String> reload = new ArrayList<>(claim.modules());
+        List<String> reload = new ArrayList<>(claim.unloadedModules());
         Collections.reverse(reload);
-        return new ClaimUndo(restart, reload, claim.consoles(), claim.framebuffers());
+        return new ClaimUndo(restart, reload, claim.unboundConsoles(), claim.unboundFramebuffers());
     }
 }

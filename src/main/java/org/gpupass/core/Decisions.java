@@ -1,9 +1,7 @@
 package org.gpupass.core;
 
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
-import java.util.TreeMap;
 
 /**
  * The rules of Claim and Release in one place: (host snapshot, claim state, configuration, request)
@@ -54,13 +52,7 @@ public final class Decisions {
         } catch (GpuPassException refused) {
             return new Decision.Block(refused);
         }
-        Map<PciAddress, String> origin = new TreeMap<>();
-        functions.stream().filter(PciDevice::hasDriver).forEach(f -> origin.put(f.address(), f.driver()));
-        List<String> stopped = plan.steps().stream().filter(s -> s instanceof Step.StopUnit)
-                .map(s -> ((Step.StopUnit) s).unit()).toList();
-        return new Decision.Run(plan, new Intent(Intent.CLAIM, address, holder, addresses(functions), origin, stopped,
-                plan.unitsToRestore(), plan.unloadedModules(), nowMicros, plan.unboundConsoles(),
-                plan.unboundFramebuffers()));
+        return new Decision.Run(plan, Intent.Claiming.of(address, holder, functions, plan, nowMicros));
     }
 
     /**
@@ -94,9 +86,7 @@ public final class Decisions {
         } catch (GpuPassException refused) {
             return new Decision.Block(refused);
         }
-        return new Decision.Run(plan, new Intent(Intent.RELEASE, address, claim.holder(), addresses(functions),
-                claim.hostDrivers(), claim.unitsToRestore(), List.of(), claim.unloadedModules(), nowMicros,
-                claim.unboundConsoles(), claim.unboundFramebuffers()));
+        return new Decision.Run(plan, Intent.Releasing.of(claim, addresses(functions), nowMicros));
     }
 
     static GpuPassException alreadyClaimed(PciAddress gpu, String holder) {

@@ -136,7 +136,7 @@ public final class Planner {
      * An interrupted claim found finished at start-up (every function on vfio-pci): what its plan
      * would still have done at the end, starting again the units it stopped and meant to start itself.
      */
-    static List<Step> resumeClaim(Intent claim) {
+    static List<Step> resumeClaim(Intent.Claiming claim) {
         List<Step> steps = new ArrayList<>();
         for (String unit : claim.unitsStopped()) {
             if (!claim.unitsToRestore().contains(unit) && restartable(unit)) {
@@ -147,8 +147,8 @@ public final class Planner {
     }
 
     /** An interrupted claim found unfinished at start-up: rolled back to where it started. */
-    static List<Step> undoInterruptedClaim(HostSnapshot now, Intent claim) {
-        return rollbackClaim(now, claim.functions(), claim.drivers(), ClaimUndo.of(claim));
+    static List<Step> undoInterruptedClaim(HostSnapshot now, Intent.Claiming claim) {
+        return rollbackClaim(now, claim.functions(), claim.driversBefore(), ClaimUndo.of(claim));
     }
 
     /**
@@ -156,13 +156,13 @@ public final class Planner {
      * what is bound now): back to the recorded drivers, modules loaded again, framebuffers and
      * consoles bound again, units started again.
      */
-    static List<Step> finishInterruptedRelease(HostSnapshot now, Intent release) {
-        List<String> reload = new ArrayList<>(release.modules());
+    static List<Step> finishInterruptedRelease(HostSnapshot now, Intent.Releasing release) {
+        List<String> reload = new ArrayList<>(release.unloadedModules());
         Collections.reverse(reload);
-        List<Step> steps = new ArrayList<>(moveToHost(now, present(now, release.functions()), release.drivers(),
+        List<Step> steps = new ArrayList<>(moveToHost(now, present(now, release.functions()), release.hostDrivers(),
                 reload));
-        steps.addAll(rebind(now, release.consoles(), release.framebuffers()));
-        release.unitsStopped().forEach(u -> steps.add(new StartUnit(u)));
+        steps.addAll(rebind(now, release.unboundConsoles(), release.unboundFramebuffers()));
+        release.unitsToRestore().forEach(u -> steps.add(new StartUnit(u)));
         return steps;
     }
 

@@ -74,18 +74,17 @@ final class Reconciler {
     }
 
     private void resume(HostSnapshot snap, Intent intent) throws IOException {
-        boolean claim = intent.operation().equals(Intent.CLAIM);
         List<Step> steps;
         String what;
-        if (claim && stateOf(snap, intent.gpu()) == GpuState.VFIO) {
-            book.record(intent.asClaim(intent.startedMicros()));
-            steps = Planner.resumeClaim(intent);
+        if (intent instanceof Intent.Claiming claim && stateOf(snap, intent.gpu()) == GpuState.VFIO) {
+            book.record(claim.asClaim(claim.startedMicros()));
+            steps = Planner.resumeClaim(claim);
             what = "the interrupted claim of " + intent.gpu() + " for '" + intent.holder() + "' had finished: kept";
-        } else if (claim) {
-            steps = Planner.undoInterruptedClaim(snap, intent);
+        } else if (intent instanceof Intent.Claiming claim) {
+            steps = Planner.undoInterruptedClaim(snap, claim);
             what = "the interrupted claim of " + intent.gpu() + " for '" + intent.holder() + "' was rolled back";
         } else {
-            steps = Planner.finishInterruptedRelease(snap, intent);
+            steps = Planner.finishInterruptedRelease(snap, (Intent.Releasing) intent);
             book.release(intent.gpu());
             what = "the interrupted release of " + intent.gpu() + " was finished";
         }

@@ -124,20 +124,33 @@ public class StateStore {
         }
     }
 
+    /** Both operations in one format (format=1): the same keys a release intent always had. */
     public void writeIntent(Intent intent) throws IOException {
         Map<String, String> v = new LinkedHashMap<>();
         v.put("format", FORMAT);
-        v.put("operation", intent.operation());
+        v.put("operation", intent.operation().word());
         v.put("gpu", intent.gpu().toString());
         v.put("holder", intent.holder());
         v.put("functions", KeyValueFile.list(intent.functions()));
-        putDrivers(v, intent.drivers());
-        v.put("units_stopped", KeyValueFile.list(intent.unitsStopped()));
-        v.put("units_to_restore", KeyValueFile.list(intent.unitsToRestore()));
-        v.put("modules", KeyValueFile.list(intent.modules()));
-        v.put("started", Long.toString(intent.startedMicros()));
-        v.put("consoles", KeyValueFile.list(intent.consoles()));
-        v.put("framebuffers", framebufferList(intent.framebuffers()));
+        if (intent instanceof Intent.Claiming c) {
+            putDrivers(v, c.driversBefore());
+            v.put("units_stopped", KeyValueFile.list(c.unitsStopped()));
+            v.put("units_to_restore", KeyValueFile.list(c.unitsToRestore()));
+            v.put("modules", KeyValueFile.list(c.unloadedModules()));
+            v.put("started", Long.toString(c.startedMicros()));
+            v.put("consoles", KeyValueFile.list(c.unboundConsoles()));
+            v.put("framebuffers", framebufferList(c.unboundFramebuffers()));
+        } else {
+            Intent.Releasing r = (Intent.Releasing) intent;
+            putDrivers(v, r.hostDrivers());
+            // A release keeps the units to start again where a claim keeps the units it stops.
+            v.put("units_stopped", KeyValueFile.list(r.unitsToRestore()));
+            v.put("units_to_restore", "");
+            v.put("modules", KeyValueFile.list(r.unloadedModules()));
+            v.put("started", Long.toString(r.startedMicros()));
+            v.put("consoles", KeyValueFile.list(r.unboundConsoles()));
+            v.put("framebuffers", framebufferList(r.unboundFramebuffers()));
+        }
         KeyValueFile.writeAtomically(dir.resolve("intent"), v);
     }
 
@@ -214,9 +227,9 @@ public class StateStore {
 
     private static Intent decodeIntent(Map<String, String> v) throws IOException {
         checkFormat(v);
-        String op = required(v, "operation");
-        if (!op.equals(Intent.CLAIM) && !op.equals(Intent.RELEASE)) {
-            throw new IOException("unknown operation " + op);
+        Intent.Operation op = Intent.Operation.of(required(v, "operation"));
+        if (op == null) {
+            throw new IOException("unknown operation " + v.get("operation"));
         }
         List<PciAddress> functions = new ArrayList<>();
         for (String f : KeyValueFile.splitList(required(v, "functions"))) {
@@ -225,9 +238,16 @@ public class StateStore {
         if (functions.isEmpty()) {
             throw new IOException("no functions");
         }
-        return new Intent(op, address(v, "gpu"), holder(v), functions, drivers(v), names(v, "units_stopped"),
-                names(v, "units_to_restore"), names(v, "modules"), number(v, "started"), optionalNames(v, "consoles"),
-                framebuffers(v, "framebuffers"));
+        PciAddress gpu = address(v, "gpu");
+        if (op == Intent.Operation.CLAIM) {
+            return new Intent.Claiming(gpu, holder(v), functions, drivers(v), names(v, "units_stopped"),
+                    names(v, "units_to_restore"), names(v, "modules"), optionalNames(v, "consoles"),
+                    framebuffers(v, "framebuffers"), number(v, "started"));
+        }
+        names(v, "units_to_restore"); // present (and empty) in every release intent written
+        return new Intent.Releasing(gpu, holder(v), functions, drivers(v), names(v, "units_stopped"),
+                names(v, "modules"), optionalNames(v, "consoles"), framebuffers(v, "framebuffers"),
+                number(v, "started"));
     }
 
     private static void checkFormat(Map<String, String> v) throws IOException {

@@ -53,7 +53,7 @@ final class TransitionRunner {
         }
 
         boolean claim() {
-            return intent.operation().equals(Intent.CLAIM);
+            return intent instanceof Intent.Claiming;
         }
     }
 
@@ -79,7 +79,7 @@ final class TransitionRunner {
         if (run.failure == null) {
             try {
                 if (run.claim()) {
-                    book.record(intent.asClaim(Clock.nowMicros()));
+                    book.record(((Intent.Claiming) intent).asClaim(Clock.nowMicros()));
                 } else {
                     book.release(intent.gpu());
                 }
@@ -89,15 +89,15 @@ final class TransitionRunner {
                 run.unrecorded = e;
             }
         }
-        List<Step> rollback = run.claim()
-                ? Planner.rollbackClaim(readSnapshot(), intent.functions(), intent.drivers(), run.done)
+        List<Step> rollback = intent instanceof Intent.Claiming c
+                ? Planner.rollbackClaim(readSnapshot(), c.functions(), c.driversBefore(), run.done)
                 : Planner.rollbackRelease(readSnapshot(), intent.functions(), gpu.iommuGroup(), run.done);
         return finish(run, decision.plan().steps().size(), rollback);
     }
 
     /** {@code claim 0000:01:00.0 for win11}, {@code release 0000:01:00.0 from win11}: logs and the Transition property. */
     private static String describe(Intent intent) {
-        if (intent.operation().equals(Intent.CLAIM)) {
+        if (intent instanceof Intent.Claiming) {
             return "claim " + intent.gpu() + " for " + intent.holder();
         }
         return "release " + intent.gpu() + (intent.holder().isEmpty() ? "" : " from " + intent.holder());
