@@ -156,7 +156,7 @@ public final class Gpupassctl {
                 case "status" -> status(manager, line.has("--json"));
                 case "claim" -> claim(conn, manager, line.operand(0), line.operand(1));
                 case "release" -> release(manager, line.operand(0), line.operands().size() > 1 ? line.operand(1) : "");
-                case "claim-domain" -> claimDomain(conn, manager, line.operand(0), domainXml);
+                case "claim-domain" -> claimDomain(manager, line.operand(0), domainXml);
                 default -> monitor(conn);
             };
         } catch (DBusExecutionException e) {
@@ -236,17 +236,25 @@ public final class Gpupassctl {
         return 0;
     }
 
-    private int claimDomain(DBusConnection conn, Manager manager, String domain, String xml) throws DBusException {
+    private int claimDomain(Manager manager, String domain, String xml) {
         List<DBusPath> gpus = manager.ClaimDomain(domain, xml);
         if (gpus.isEmpty()) {
             out.println("no GPU of gpupassd's in the hostdevs of " + domain + ": nothing claimed");
         }
         for (DBusPath gpu : gpus) {
-            Properties props = conn.getRemoteObject(BUS_NAME, gpu.getPath(), Properties.class);
-            out.println(props.Get("org.gpupass1.Gpu", "Address") + " is on " + props.Get("org.gpupass1.Gpu", "Driver")
-                    + " for " + domain);
+            out.println(addressOf(gpu.getPath()) + " is on vfio-pci for " + domain);
         }
         return 0;
+    }
+
+    /** The address in a GPU's object path, spelt as the contract says ({@code .../pci_0000_01_00_0}). */
+    static String addressOf(String path) {
+        String name = path.substring(path.lastIndexOf('/') + 1);
+        if (!name.matches("pci_[0-9a-f]{4}_[0-9a-f]{2}_[0-9a-f]{2}_[0-7]")) {
+            return path;
+        }
+        return name.substring(4, 8) + ":" + name.substring(9, 11) + ":" + name.substring(12, 14) + "."
+                + name.substring(15);
     }
 
     private int monitor(DBusConnection conn) throws DBusException, InterruptedException {

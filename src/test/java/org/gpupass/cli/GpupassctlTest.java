@@ -206,6 +206,13 @@ class GpupassctlTest {
     }
 
     @Test
+    void a_gpu_path_names_its_address() {
+        assertEquals("0000:01:00.0", Gpupassctl.addressOf("/org/gpupass1/gpu/pci_0000_01_00_0"));
+        assertEquals("000a:0b:1f.7", Gpupassctl.addressOf("/org/gpupass1/gpu/pci_000a_0b_1f_7"));
+        assertEquals("/org/gpupass1/gpu/other", Gpupassctl.addressOf("/org/gpupass1/gpu/other"));
+    }
+
+    @Test
     void json_output() {
         Map<String, Variant<?>> gpu = new java.util.LinkedHashMap<>();
         gpu.put("Address", new Variant<>("0000:01:00.0"));
