@@ -38,46 +38,36 @@ check "hook is executable" test -x "$HOOK"
 check "hook is valid POSIX sh (dash -n)" dash -n "$HOOK"
 check "hook never calls virsh/libvirt" sh -c "! grep -vE '^\s*#' '$HOOK' | grep -qE 'virsh|virt-|libvirtd '"
 
-# ---- the fake busctl --------------------------------------------------------------------
+# ---- the fake busctl and gpupassctl ----------------------------------------------------
+# One script under two names: it records argv (NUL-separated), stdin and the call in $FAKE_REC.*
+# (as busctl) or $FAKE_REC.ctl* (as gpupassctl) and answers per $FAKE_MODE as that tool does.
 fake=$work/fake-busctl
+fakectl=$work/fake-gpupassctl
 cat >"$fake" <<'FAKE'
 #!/bin/bash
-# records argv (NUL-separated) and stdin; answers per $FAKE_MODE
-rec=${FAKE_REC:?}
-: >"$rec.argv"
-for a in "$@"; do printf '%s\0' "$a" >>"$rec.argv"; done
-cat >"$rec.stdin"
-echo called >>"$rec.calls"
-case "${FAKE_MODE:-ok}" in
-    ok) echo 'ao 1 "/org/gpupass1/gpu/pci_0000_01_00_0"' ;;
-    fail) echo "Call failed: GPU 0000:01:00.0 (NVIDIA AD103) is in use: pid 2211 Xorg uid 0 (sddm.service)" >&2; exit 1 ;;
-    down) echo "Call failed: The name org.gpupass1 was not provided by any .service files" >&2; exit 1 ;;
-    nobus) echo "Failed to connect to bus: No such file or directory" >&2; exit 1 ;;
-    timeout) echo "Call failed: Connection timed out" >&2; exit 1 ;;
+case "${0##*/}" in *gpupassctl) rec=${FAKE_REC:?}.ctl ;; *) rec=${FAKE_REC:?}. ;; esac
+: >"${rec}argv"
+for a in "$@"; do printf '%s\0' "$a" >>"${rec}argv"; done
+cat >"${rec}stdin"
+echo called >>"${rec}calls"
+# fail MESSAGE GPUPASSCTL-EXIT: the error as busctl ("Call failed: ", exit 1) or gpupassctl says it
+fail() { if [ "$rec" = "$FAKE_REC." ]; then echo "Call failed: $1" >&2; exit 1; fi; echo "gpupassctl: $1" >&2; exit "$2"; }
+case "${FAKE_MODE:-ok}/${0##*/}" in
+    ok/*gpupassctl) echo "0000:01:00.0 is on vfio-pci for ${!#}" ;;
+    ok/*) echo 'ao 1 "/org/gpupass1/gpu/pci_0000_01_00_0"' ;;
+    fail/*) fail "GPU 0000:01:00.0 (NVIDIA AD103) is in use: pid 2211 Xorg uid 0 (sddm.service)" 11 ;;
+    down/*gpupassctl) fail "gpupassd is not running on this bus (The name org.gpupass1 was not provided by any .service files)" 17 ;;
+    down/*) fail "The name org.gpupass1 was not provided by any .service files" ;;
+    nobus/*gpupassctl) fail "cannot connect to the system bus (unix:path=/var/run/dbus/system_bus_socket): /var/run/dbus/system_bus_socket does not exist; check that the D-Bus system bus runs" 1 ;;
+    nobus/*) echo "Failed to connect to bus: No such file or directory" >&2; exit 1 ;;
+    timeout/*gpupassctl) fail "No reply within specified time" 1 ;;
+    timeout/*) fail "Connection timed out" ;;
+    usage/*gpupassctl) printf 'gpupassctl: --timeout=soon: expected a number of seconds\n\nUsage: gpupassctl [OPTIONS] COMMAND\n' >&2; exit 2 ;;
 esac
 FAKE
 chmod +x "$fake"
-export GPUPASS_BUSCTL=$fake
-fakectl=$work/fake-gpupassctl
-cat >"$fakectl" <<'FAKE'
-#!/bin/bash
-# records argv (NUL-separated) and stdin as $FAKE_REC.ctl*; answers per $FAKE_MODE, as gpupassctl does
-rec=${FAKE_REC:?}
-: >"$rec.ctlargv"
-for a in "$@"; do printf '%s\0' "$a" >>"$rec.ctlargv"; done
-cat >"$rec.ctlstdin"
-echo called >>"$rec.ctlcalls"
-case "${FAKE_MODE:-ok}" in
-    ok) echo "0000:01:00.0 is on vfio-pci for ${!#}" ;;
-    fail) echo "gpupassctl: GPU 0000:01:00.0 (NVIDIA AD103) is in use: pid 2211 Xorg uid 0 (sddm.service)" >&2; exit 11 ;;
-    down) echo "gpupassctl: gpupassd is not running on this bus (The name org.gpupass1 was not provided by any .service files)" >&2; exit 17 ;;
-    nobus) echo "gpupassctl: cannot connect to the system bus (unix:path=/var/run/dbus/system_bus_socket): /var/run/dbus/system_bus_socket does not exist; check that the D-Bus system bus runs" >&2; exit 1 ;;
-    timeout) echo "gpupassctl: No reply within specified time" >&2; exit 1 ;;
-    usage) printf 'gpupassctl: --timeout=soon: expected a number of seconds\n\nUsage: gpupassctl [OPTIONS] COMMAND\n' >&2; exit 2 ;;
-esac
-FAKE
-chmod +x "$fakectl"
-export GPUPASS_CTL=$fakectl
+ln -s "$fake" "$fakectl"
+export GPUPASS_BUSCTL=$fake GPUPASS_CTL=$fakectl
 
 # a nasty domain XML: every shell metacharacter, non-ASCII, CR, tabs, trailing newlines
 xml=$work/domain.xml
