@@ -147,7 +147,8 @@ public final class BusService implements AutoCloseable {
         } catch (DBusException e) {
             // Lost a race with an instance that started at the same time, or the bus policy says no.
             Optional<NameOwner> owner = NameOwner.of(connection, BusNames.BUS_NAME);
-            throw new DBusException(owner.isPresent() ? alreadyServed(owner.get(), "it took the name while this one started")
+            throw new DBusException(owner.isPresent()
+                    ? alreadyServed(owner.get(), "it took the name while this one started")
                     : "cannot own " + BusNames.BUS_NAME + " on " + endpoint.describe() + ": " + e.getMessage()
                             + " (does the bus policy, dbus-policy/org.gpupass1.conf, let this user own it?)", e);
         }

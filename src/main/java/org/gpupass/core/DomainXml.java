@@ -73,7 +73,8 @@ public final class DomainXml {
                     + " without one)");
         }
         if (!"domain".equals(root.getLocalName())) {
-            throw invalid("domain XML: the root element is <" + Printable.clip(root.getTagName()) + ">, expected <domain>");
+            throw invalid("domain XML: the root element is <" + Printable.clip(root.getTagName())
+                    + ">, expected <domain>");
         }
         refuseXInclude(root);
         List<Hostdev> out = new ArrayList<>();
