@@ -7,7 +7,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import org.gpupass.bus.BusService;
-import org.gpupass.core.Config;
+import org.gpupass.config.Config;
 import org.gpupass.core.GpuManager;
 import org.gpupass.host.Host;
 import org.gpupass.systemd.SdNotify;

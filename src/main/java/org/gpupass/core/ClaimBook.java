@@ -7,6 +7,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import org.gpupass.model.GpuPassException;
+import org.gpupass.model.PciAddress;
+import org.gpupass.plan.ClaimRecord;
+import org.gpupass.plan.Decisions;
+import org.gpupass.state.StateStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

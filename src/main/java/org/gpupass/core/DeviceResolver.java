@@ -5,6 +5,12 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
 import java.util.stream.Collectors;
+import org.gpupass.model.ClassNames;
+import org.gpupass.model.ErrorKind;
+import org.gpupass.model.GpuPassException;
+import org.gpupass.model.GpuState;
+import org.gpupass.model.PciAddress;
+import org.gpupass.model.PciDevice;
 
 /**
  * Which GPU a caller's {@code device} names, from the published model: any function's address

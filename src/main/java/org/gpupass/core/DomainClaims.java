@@ -4,6 +4,13 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import org.gpupass.libvirt.DomainXml;
+import org.gpupass.libvirt.Hostdev;
+import org.gpupass.model.ErrorKind;
+import org.gpupass.model.GpuPassException;
+import org.gpupass.model.Holders;
+import org.gpupass.model.PciAddress;
+import org.gpupass.model.Printable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

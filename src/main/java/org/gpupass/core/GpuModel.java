@@ -8,6 +8,15 @@ import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
+import org.gpupass.config.Config;
+import org.gpupass.model.GpuPassException;
+import org.gpupass.model.GpuState;
+import org.gpupass.model.PciAddress;
+import org.gpupass.model.PciDevice;
+import org.gpupass.plan.Blocker;
+import org.gpupass.plan.ClaimRecord;
+import org.gpupass.plan.GpuAssessor;
+import org.gpupass.plan.HostSnapshot;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

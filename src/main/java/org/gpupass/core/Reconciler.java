@@ -4,7 +4,18 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import org.gpupass.config.Config;
 import org.gpupass.host.Host;
+import org.gpupass.model.GpuState;
+import org.gpupass.model.PciAddress;
+import org.gpupass.model.PciDevice;
+import org.gpupass.plan.ClaimRecord;
+import org.gpupass.plan.GpuAssessor;
+import org.gpupass.plan.HostSnapshot;
+import org.gpupass.plan.Intent;
+import org.gpupass.plan.Planner;
+import org.gpupass.plan.Step;
+import org.gpupass.state.StateStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

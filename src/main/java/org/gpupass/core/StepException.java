@@ -1,5 +1,8 @@
 package org.gpupass.core;
 
+import org.gpupass.model.ErrorKind;
+import org.gpupass.plan.Step;
+
 /** A step that failed (the kernel refused, or a wait ran out) or hung past its deadline. */
 public final class StepException extends Exception {
     private final Step step;

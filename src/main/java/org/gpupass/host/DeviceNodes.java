@@ -4,7 +4,7 @@ import java.io.IOException;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.List;
-import org.gpupass.core.PciAddress;
+import org.gpupass.model.PciAddress;
 
 /** The device nodes under /dev that belong to PCI functions, and the processes holding them open. */
 public interface DeviceNodes {

@@ -3,8 +3,8 @@ package org.gpupass.host;
 import java.io.IOException;
 import java.util.List;
 import java.util.Optional;
-import org.gpupass.core.PciAddress;
-import org.gpupass.core.PciDevice;
+import org.gpupass.model.PciAddress;
+import org.gpupass.model.PciDevice;
 
 /**
  * The PCI bus as sysfs shows it, and the driver core's writes: {@code driver_override}, {@code unbind},

@@ -12,6 +12,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.gpupass.host.sim.SimulatedKernel;
+import org.gpupass.model.ErrorKind;
+import org.gpupass.model.GpuPassException;
+import org.gpupass.model.GpuState;
+import org.gpupass.model.PciAddress;
+import org.gpupass.plan.ClaimRecord;
+import org.gpupass.state.StateStore;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

@@ -9,6 +9,8 @@ import java.nio.file.Path;
 import java.util.List;
 import org.gpupass.host.Errno;
 import org.gpupass.host.sim.SimulatedKernel;
+import org.gpupass.model.GpuPassException;
+import org.gpupass.model.GpuState;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

@@ -9,8 +9,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.TreeSet;
 import java.util.function.Function;
-import org.gpupass.core.HostSnapshot;
-import org.gpupass.core.PciDevice;
+import org.gpupass.plan.HostSnapshot;
+import org.gpupass.model.PciDevice;
 
 /** The host-wide prerequisites: CPU, IOMMU, vfio-pci, Secure Boot, OVMF. Read-only. */
 public final class SystemChecks {

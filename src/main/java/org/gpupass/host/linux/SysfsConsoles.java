@@ -9,7 +9,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.regex.Pattern;
-import org.gpupass.core.Printable;
+import org.gpupass.model.Printable;
 import org.gpupass.host.Consoles;
 import org.gpupass.host.Framebuffer;
 import org.gpupass.model.Names;

@@ -10,7 +10,7 @@ import java.util.Collection;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.gpupass.core.PciAddress;
+import org.gpupass.model.PciAddress;
 import org.gpupass.host.DeviceNodes;
 import org.gpupass.host.NodeHolder;
 import org.slf4j.Logger;

@@ -11,7 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.regex.Pattern;
-import org.gpupass.core.Printable;
+import org.gpupass.model.Printable;
 import org.gpupass.host.Errno;
 import org.gpupass.host.KernelWriteException;
 import org.gpupass.model.Names;

@@ -3,7 +3,7 @@ package org.gpupass.host.sim;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
-import org.gpupass.core.PciAddress;
+import org.gpupass.model.PciAddress;
 import org.gpupass.host.sim.SimulatedHostBuilder.DeviceDraft;
 
 /**

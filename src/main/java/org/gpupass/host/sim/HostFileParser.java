@@ -19,7 +19,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import org.gpupass.core.PciAddress;
+import org.gpupass.model.PciAddress;
 
 /** Reads the line-based host format (docs/simulated-hosts.md) into a {@link SimulatedHostBuilder}. */
 final class HostFileParser {

@@ -5,7 +5,7 @@ import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import org.gpupass.core.PciAddress;
+import org.gpupass.model.PciAddress;
 import org.gpupass.host.DeviceNodes;
 import org.gpupass.host.NodeHolder;
 

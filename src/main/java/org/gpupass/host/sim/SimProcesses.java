@@ -9,7 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
-import org.gpupass.core.PciAddress;
+import org.gpupass.model.PciAddress;
 import org.gpupass.host.Errno;
 import org.gpupass.host.KernelWriteException;
 import org.gpupass.host.NodeHolder;

@@ -4,7 +4,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import org.gpupass.core.PciAddress;
+import org.gpupass.model.PciAddress;
 import org.gpupass.host.Consoles;
 import org.gpupass.host.DeviceNodes;
 import org.gpupass.host.Errno;

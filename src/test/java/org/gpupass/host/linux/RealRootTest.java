@@ -8,7 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import org.gpupass.core.PciDevice;
+import org.gpupass.model.PciDevice;
 import org.gpupass.host.Host;
 import org.gpupass.host.NodeHolder;
 import org.junit.jupiter.api.Test;

@@ -18,7 +18,7 @@ import org.freedesktop.dbus.connections.impl.DBusConnectionBuilder;
 import org.freedesktop.dbus.matchrules.DBusMatchRule;
 import org.freedesktop.dbus.matchrules.DBusMatchRuleBuilder;
 import org.freedesktop.dbus.types.UInt32;
-import org.gpupass.core.Config;
+import org.gpupass.config.Config;
 import org.gpupass.demo.PrivateBus;
 import org.gpupass.host.Errno;
 import org.gpupass.host.KernelWriteException;

@@ -13,7 +13,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
-import org.gpupass.core.PciAddress;
+import org.gpupass.model.PciAddress;
 import org.gpupass.host.Errno;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;

@@ -14,7 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
-import org.gpupass.core.PciDevice;
+import org.gpupass.model.PciDevice;
 import org.gpupass.host.Errno;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;

@@ -2,8 +2,8 @@ package org.gpupass.host.sim;
 
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-import org.gpupass.core.PciAddress;
-import org.gpupass.core.PciDevice;
+import org.gpupass.model.PciAddress;
+import org.gpupass.model.PciDevice;
 import org.gpupass.host.Errno;
 import org.gpupass.host.KernelWriteException;
 import org.junit.jupiter.api.function.Executable;
