@@ -161,15 +161,8 @@ public final class GpuManager implements GpuService, AutoCloseable {
     public GpuStatus claim(String device, String holder) throws GpuPassException {
         Holders.require(holder);
         PciAddress gpu = resolver.forClaim(device, holder);
-        Decision quick = Decisions.claim(model.snapshot(), config, gpu, book.stateOf(gpu), holder, Clock.nowMicros());
-        if (quick instanceof Decision.Done || quick instanceof Decision.Refuse) {
-            return carryOut(quick, gpu, model.snapshot());
-        }
-        return underLock(gpu, () -> {
-            HostSnapshot snap = runner.readSnapshot();
-            Decision decision = Decisions.claim(snap, config, gpu, book.stateOf(gpu), holder, Clock.nowMicros());
-            return carryOut(decision, gpu, snap);
-        });
+        return decideAndCarryOut(gpu, false,
+                (snap, state) -> Decisions.claim(snap, config, gpu, state, holder, Clock.nowMicros()));
     }
 
     @Override
@@ -178,15 +171,31 @@ public final class GpuManager implements GpuService, AutoCloseable {
             Holders.require(holder);
         }
         PciAddress gpu = resolver.forRelease(device);
-        Decision quick = Decisions.release(model.snapshot(), config, gpu, book.stateOf(gpu), holder, Clock.nowMicros());
+        // A Release that finds nothing to do publishes the fresh look it took (hooks call it twice).
+        return decideAndCarryOut(gpu, true,
+                (snap, state) -> Decisions.release(snap, config, gpu, state, holder, Clock.nowMicros()));
+    }
+
+    /** The rule of one operation for one GPU, as {@link Decisions} states it. */
+    private interface Rule {
+        Decision decide(HostSnapshot snap, Decisions.ClaimState state);
+    }
+
+    /**
+     * Decides on the published model first: an idempotent call ({@code Done}) or a plain refusal
+     * ends there, without the lock. Anything else is decided again under the lock on a fresh
+     * snapshot, and carried out there.
+     */
+    private GpuStatus decideAndCarryOut(PciAddress gpu, boolean publishWhenDone, Rule rule) throws GpuPassException {
+        Decision quick = rule.decide(model.snapshot(), book.stateOf(gpu));
         if (quick instanceof Decision.Done || quick instanceof Decision.Refuse) {
             return carryOut(quick, gpu, model.snapshot());
         }
         return underLock(gpu, () -> {
             HostSnapshot snap = runner.readSnapshot();
-            Decision decision = Decisions.release(snap, config, gpu, book.stateOf(gpu), holder, Clock.nowMicros());
-            if (decision instanceof Decision.Done) {
-                model.publish(snap); // the fresh look that found nothing to do
+            Decision decision = rule.decide(snap, book.stateOf(gpu));
+            if (publishWhenDone && decision instanceof Decision.Done) {
+                model.publish(snap);
             }
             return carryOut(decision, gpu, snap);
         });

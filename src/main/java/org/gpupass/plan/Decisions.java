@@ -37,11 +37,9 @@ public final class Decisions {
     public static Decision claim(HostSnapshot snap, Config config, PciAddress address, ClaimState state,
                                  String holder, long nowMicros) {
         Optional<PciDevice> found = managedGpu(snap, config, address);
-        if (found.isEmpty()) {
-            return new Decision.Refuse(gone(address));
-        }
-        if (state.stuck()) {
-            return new Decision.Refuse(fenced(address, "a kernel write for " + address + " hung earlier"));
+        Decision.Refuse absent = goneOrFenced(found, address, state);
+        if (absent != null) {
+            return absent;
         }
         if (!state.holder().isEmpty()) {
             return state.holder().equals(holder) ? new Decision.Done()
@@ -71,11 +69,9 @@ public final class Decisions {
     public static Decision release(HostSnapshot snap, Config config, PciAddress address, ClaimState state,
                                    String holder, long nowMicros) {
         Optional<PciDevice> found = managedGpu(snap, config, address);
-        if (found.isEmpty()) {
-            return new Decision.Refuse(gone(address));
-        }
-        if (state.stuck()) {
-            return new Decision.Refuse(fenced(address, "a kernel write for " + address + " hung earlier"));
+        Decision.Refuse absent = goneOrFenced(found, address, state);
+        if (absent != null) {
+            return absent;
         }
         if (!holder.isEmpty() && state.claim() != null && !state.holder().equals(holder)) {
             return new Decision.Refuse(notHolder(address, state.holder(), holder));
@@ -110,6 +106,17 @@ public final class Decisions {
     public static GpuPassException fenced(PciAddress gpu, String what) {
         return new GpuPassException(ErrorKind.STUCK, what + "; " + gpu + " is fenced until a reboot or a "
                 + "remove+rescan of the device");
+    }
+
+    /** The refusals Claim and Release share, checked first: the GPU is not there (or not managed), or fenced. */
+    private static Decision.Refuse goneOrFenced(Optional<PciDevice> found, PciAddress address, ClaimState state) {
+        if (found.isEmpty()) {
+            return new Decision.Refuse(gone(address));
+        }
+        if (state.stuck()) {
+            return new Decision.Refuse(fenced(address, "a kernel write for " + address + " hung earlier"));
+        }
+        return null;
     }
 
     private static GpuPassException gone(PciAddress gpu) {

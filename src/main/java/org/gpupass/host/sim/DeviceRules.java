@@ -3,8 +3,8 @@ package org.gpupass.host.sim;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
+import org.gpupass.host.sim.HostDrafts.DeviceDraft;
 import org.gpupass.model.PciAddress;
-import org.gpupass.host.sim.SimulatedHostBuilder.DeviceDraft;
 
 /**
  * What a described host may not say about its devices: contradictions no real machine shows, which

@@ -11,12 +11,13 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.function.BooleanSupplier;
-import org.gpupass.model.PciAddress;
-import org.gpupass.model.PciDevice;
 import org.gpupass.host.Errno;
 import org.gpupass.host.KernelWriteException;
 import org.gpupass.host.PciBus;
+import org.gpupass.host.sim.HostDrafts.DeviceDraft;
 import org.gpupass.host.sim.SimulatedKernel.Op;
+import org.gpupass.model.PciAddress;
+import org.gpupass.model.PciDevice;
 
 /**
  * The PCI driver core: devices, the drivers their loaded modules register, and the kernel's
@@ -29,14 +30,14 @@ final class SimPciBus implements PciBus {
 
     /** A device as the kernel has it now. */
     static final class Device {
-        final SimulatedHostBuilder.DeviceDraft spec;
+        final HostDrafts.DeviceDraft spec;
         String driver;
         String override;
         boolean present = true;
         /** Wedged: probing passes it by and bind answers ENODEV until a remove and rescan. */
         boolean wedged;
 
-        Device(SimulatedHostBuilder.DeviceDraft spec) {
+        Device(HostDrafts.DeviceDraft spec) {
             this.spec = spec;
             this.driver = spec.driver;
             this.override = spec.override;
@@ -62,7 +63,7 @@ final class SimPciBus implements PciBus {
     }
 
     /** Construction: a device as described, already bound to its driver if it names one. */
-    void add(SimulatedHostBuilder.DeviceDraft draft) {
+    void add(HostDrafts.DeviceDraft draft) {
         Device d = new Device(draft);
         devices.put(draft.address, d);
         if (!d.driver.isEmpty()) {
@@ -79,7 +80,7 @@ final class SimPciBus implements PciBus {
             List<PciDevice> out = new ArrayList<>();
             for (Device d : devices.values()) {
                 if (d.present) {
-                    SimulatedHostBuilder.DeviceDraft s = d.spec;
+                    HostDrafts.DeviceDraft s = d.spec;
                     List<PciAddress> consumers = s.consumers.stream().filter(this::present).toList();
                     out.add(new PciDevice(s.address, s.vendor, s.device, s.classCode, s.name, d.driver, d.override,
                             iommu ? s.group : -1, s.bootVga, consumers));
@@ -310,7 +311,7 @@ final class SimPciBus implements PciBus {
 
     /** pci_match_device: an override names the only driver that matches, ID table or not. */
     private boolean matches(Device d, DriverSpec drv) {
-        SimulatedHostBuilder.DeviceDraft s = d.spec;
+        HostDrafts.DeviceDraft s = d.spec;
         return d.override.isEmpty() ? drv.matchesIds(s.vendor, s.device, s.classCode) : d.override.equals(drv.name());
     }
 

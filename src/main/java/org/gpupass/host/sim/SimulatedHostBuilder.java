@@ -6,8 +6,13 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import org.gpupass.model.PciAddress;
+import java.util.regex.Pattern;
+import org.gpupass.host.sim.HostDrafts.ConsoleDraft;
+import org.gpupass.host.sim.HostDrafts.DeviceDraft;
+import org.gpupass.host.sim.HostDrafts.FramebufferDraft;
+import org.gpupass.host.sim.HostDrafts.UnitDraft;
 import org.gpupass.model.Names;
+import org.gpupass.model.PciAddress;
 
 /**
  * Describes a simulated host in a few readable lines, then {@link #build()}s its kernel.
@@ -29,61 +34,9 @@ import org.gpupass.model.Names;
  */
 public final class SimulatedHostBuilder {
 
-    /** A device as described, before the kernel takes it over. */
-    static final class DeviceDraft {
-        final PciAddress address;
-        final int vendor;
-        final int device;
-        final int classCode;
-        String name;
-        String driver = "";
-        String override = "";
-        int group = -1;
-        boolean bootVga;
-        List<PciAddress> consumers = List.of();
-
-        DeviceDraft(PciAddress address, int vendor, int device, int classCode) {
-            this.address = address;
-            this.vendor = vendor;
-            this.device = device;
-            this.classCode = classCode;
-        }
-
-        /** A copy the kernel owns, so that later builder calls do not reach into a built kernel. */
-        DeviceDraft copy() {
-            DeviceDraft c = new DeviceDraft(address, vendor, device, classCode);
-            c.name = name;
-            c.driver = driver;
-            c.override = override;
-            c.group = group;
-            c.bootVga = bootVga;
-            c.consumers = consumers;
-            return c;
-        }
-    }
-
-    /** A systemd unit as described. */
-    static final class UnitDraft {
-        final String name;
-        boolean active = true;
-        final List<ProcessTemplate> processes = new ArrayList<>();
-
-        UnitDraft(String name) {
-            this.name = name;
-        }
-    }
-
-    /** A virtual console ({@code /sys/class/vtconsole/vtconN}) as described. */
-    record ConsoleDraft(String vtcon, String name, boolean bound) {
-    }
-
-    /** A firmware framebuffer platform device, the platform driver it binds to, and whether it is bound. */
-    record FramebufferDraft(String device, String driver, boolean bound) {
-    }
-
-    private static final java.util.regex.Pattern VTCON = java.util.regex.Pattern.compile("vtcon[0-9]{1,4}");
-    private static final java.util.regex.Pattern FIRMWARE_FB =
-            java.util.regex.Pattern.compile("(efi|simple|vesa)-framebuffer\\.[0-9]{1,4}");
+    private static final Pattern VTCON = Pattern.compile("vtcon[0-9]{1,4}");
+    private static final Pattern FIRMWARE_FB =
+            Pattern.compile("(efi|simple|vesa)-framebuffer\\.[0-9]{1,4}");
 
     private static volatile SimulatedHostBuilder standardCatalog;
 

@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import org.gpupass.model.PciAddress;
 import org.gpupass.host.Consoles;
 import org.gpupass.host.DeviceNodes;
 import org.gpupass.host.Errno;
@@ -12,6 +11,8 @@ import org.gpupass.host.Host;
 import org.gpupass.host.KernelModules;
 import org.gpupass.host.PciBus;
 import org.gpupass.host.UnitControl;
+import org.gpupass.host.sim.HostDrafts.DeviceDraft;
+import org.gpupass.model.PciAddress;
 
 /**
  * An in-memory host that keeps the kernel's PCI driver-core rules (bind, unbind, driver_override,
@@ -47,8 +48,8 @@ public final class SimulatedKernel {
         parts.consoles = new SimConsoles(parts);
         b.loads.forEach(parts.modules::loadQuietly);
         int nextGroup = b.devices.values().stream().mapToInt(d -> d.group).max().orElse(-1) + 1;
-        for (SimulatedHostBuilder.DeviceDraft described : b.devices.values()) {
-            SimulatedHostBuilder.DeviceDraft draft = described.copy();
+        for (HostDrafts.DeviceDraft described : b.devices.values()) {
+            HostDrafts.DeviceDraft draft = described.copy();
             if (draft.group < 0) {
                 draft.group = nextGroup++;
             }
