@@ -3,9 +3,7 @@ package org.gpupass1;
 import java.util.List;
 import java.util.Map;
 import org.freedesktop.dbus.DBusPath;
-import org.freedesktop.dbus.Tuple;
 import org.freedesktop.dbus.TypeRef;
-import org.freedesktop.dbus.annotations.Position;
 import org.freedesktop.dbus.annotations.DBusProperty;
 import org.freedesktop.dbus.annotations.DBusProperty.Access;
 import org.freedesktop.dbus.exceptions.DBusException;
@@ -45,31 +43,14 @@ public interface Manager extends DBusInterface {
 
     /**
      * What Claim ({@code operation "claim"}) or Release ({@code "release"}) with these arguments
-     * would do now, without doing it: the GPU, the outcome ({@code transition}, {@code none},
-     * {@code adopt}, {@code forget}) and the steps in order; refused with the error they would get.
+     * would do now, without doing it: {@code a{sv}} with {@code gpu} (s), {@code outcome} (s:
+     * {@code transition}, {@code none}, {@code adopt}, {@code forget}) and {@code steps} (as, in
+     * order); refused with the error they would get. (A dict, not a struct or several out arguments:
+     * dbus-java 5.2.0 introspects those wrongly.)
      */
-    Preview<String, String, List<String>> Plan(String operation, String device, String holder) throws Error.InvalidArgument,
+    Map<String, Variant<?>> Plan(String operation, String device, String holder) throws Error.InvalidArgument,
             Error.NoSuchDevice, Error.Ambiguous, Error.AlreadyClaimed, Error.NotHolder, Error.IommuDisabled,
             Error.IommuGroupUnsafe, Error.BootDisplay, Error.InUse, Error.Stuck, Error.TransitionFailed;
-
-    /**
-     * Plan's reply: {@code s gpu, s outcome, as steps}. dbus-java reads the out arguments' types from
-     * the method's generic return type, hence the type parameters.
-     */
-    final class Preview<G, O, S> extends Tuple {
-        @Position(0)
-        public final G gpu;
-        @Position(1)
-        public final O outcome;
-        @Position(2)
-        public final S steps;
-
-        public Preview(G gpu, O outcome, S steps) {
-            this.gpu = gpu;
-            this.outcome = outcome;
-            this.steps = steps;
-        }
-    }
 
     /** {@code ao}, for the {@code Gpus} property's declared type. */
     interface PathList extends TypeRef<List<DBusPath>> {

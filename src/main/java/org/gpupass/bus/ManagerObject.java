@@ -77,7 +77,7 @@ final class ManagerObject extends ReadOnlyProperties implements Manager {
 
     /** Read-only and open to everyone, like Status: it changes nothing. */
     @Override
-    public Preview<String, String, List<String>> Plan(String operation, String device, String holder) {
+    public Map<String, Variant<?>> Plan(String operation, String device, String holder) {
         Intent.Operation op = Intent.Operation.of(operation);
         if (op == null) {
             throw new Error.InvalidArgument("operation must be 'claim' or 'release', got '"
@@ -85,7 +85,11 @@ final class ManagerObject extends ReadOnlyProperties implements Manager {
         }
         try {
             TransitionPreview p = service.preview(op, device, holder);
-            return new Preview<>(p.gpu().toString(), p.outcome(), p.steps());
+            Map<String, Variant<?>> plan = new LinkedHashMap<>();
+            plan.put("gpu", new Variant<>(p.gpu().toString()));
+            plan.put("outcome", new Variant<>(p.outcome()));
+            plan.put("steps", new Variant<>(p.steps(), "as"));
+            return plan;
         } catch (GpuPassException e) {
             throw Error.of(e);
         }

@@ -5,6 +5,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.freedesktop.dbus.exceptions.DBusExecutionException;
+import org.freedesktop.dbus.types.Variant;
 import org.gpupass1.Error;
 import org.gpupass1.Manager;
 
@@ -33,7 +34,7 @@ final class PlanCommand {
         result.put("operation", operation);
         result.put("device", device);
         result.put("holder", holder);
-        Manager.Preview<String, String, List<String>> preview;
+        Map<String, Variant<?>> preview;
         try {
             preview = manager.Plan(operation, device, holder);
         } catch (DBusExecutionException e) {
@@ -47,16 +48,19 @@ final class PlanCommand {
             out.println(Json.of(result));
             return code;
         }
+        String gpu = String.valueOf(preview.get("gpu").getValue());
+        String outcome = String.valueOf(preview.get("outcome").getValue());
+        List<String> steps = ((List<?>) preview.get("steps").getValue()).stream().map(String::valueOf).toList();
         if (json) {
-            result.put("gpu", preview.gpu);
-            result.put("outcome", preview.outcome);
-            result.put("steps", preview.steps);
+            result.put("gpu", gpu);
+            result.put("outcome", outcome);
+            result.put("steps", steps);
             out.println(Json.of(result));
             return 0;
         }
-        out.println(what + " (" + preview.gpu + "): " + describe(preview.outcome, preview.steps));
-        for (int i = 0; i < preview.steps.size(); i++) {
-            out.printf("  %2d. %s%n", i + 1, preview.steps.get(i));
+        out.println(what + " (" + gpu + "): " + describe(outcome, steps));
+        for (int i = 0; i < steps.size(); i++) {
+            out.printf("  %2d. %s%n", i + 1, steps.get(i));
         }
         return 0;
     }

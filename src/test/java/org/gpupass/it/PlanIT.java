@@ -75,7 +75,7 @@ class PlanIT {
         try (Daemon d = Daemon.start("dual-gpu")) {
             Cmd other = d.busctlAs("gpupass-test", "call", Daemon.NAME, Daemon.MANAGER, "org.gpupass1.Manager",
                     "Plan", "sss", "claim", "", "win11");
-            assertTrue(other.out().startsWith("ssas \"0000:01:00.0\" \"transition\" 10 \"load module vfio_pci\""),
+            assertTrue(other.out().startsWith("a{sv} 3 \"gpu\" s \"0000:01:00.0\" \"outcome\" s \"transition\" \"steps\" as 10 \"load module vfio_pci\""),
                     other.toString());
             Cmd bad = d.call("Plan", "sss", "detach", "01:00.0", "win11");
             assertTrue(bad.err().contains("operation must be 'claim' or 'release'"), bad.toString());
