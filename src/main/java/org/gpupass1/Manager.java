@@ -41,6 +41,17 @@ public interface Manager extends DBusInterface {
     List<DBusPath> ReleaseDomain(String domain) throws Error.InvalidArgument, Error.NotHolder, Error.Busy,
             Error.Stuck, Error.TransitionFailed, org.freedesktop.DBus.Error.AccessDenied;
 
+    /**
+     * What Claim ({@code operation "claim"}) or Release ({@code "release"}) with these arguments
+     * would do now, without doing it: {@code a{sv}} with {@code gpu} (s), {@code outcome} (s:
+     * {@code transition}, {@code none}, {@code adopt}, {@code forget}) and {@code steps} (as, in
+     * order); refused with the error they would get. (A dict, not a struct or several out arguments:
+     * dbus-java 5.2.0 introspects those wrongly.)
+     */
+    Map<String, Variant<?>> Plan(String operation, String device, String holder) throws Error.InvalidArgument,
+            Error.NoSuchDevice, Error.Ambiguous, Error.AlreadyClaimed, Error.NotHolder, Error.IommuDisabled,
+            Error.IommuGroupUnsafe, Error.BootDisplay, Error.InUse, Error.Stuck, Error.TransitionFailed;
+
     /** {@code ao}, for the {@code Gpus} property's declared type. */
     interface PathList extends TypeRef<List<DBusPath>> {
     }

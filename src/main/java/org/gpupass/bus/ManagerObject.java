@@ -9,7 +9,11 @@ import org.freedesktop.dbus.types.Variant;
 import org.gpupass.bus.wire.FastReplies;
 import org.gpupass.core.GpuService;
 import org.gpupass.core.GpuStatus;
+import org.gpupass.core.TransitionPreview;
+import org.gpupass.model.GpuPassException;
 import org.gpupass.model.Printable;
+import org.gpupass.plan.Intent;
+import org.gpupass1.Error;
 import org.gpupass1.Manager;
 
 /** {@code /org/gpupass1}: the manager interface and its properties, over the core. */
@@ -69,6 +73,26 @@ final class ManagerObject extends ReadOnlyProperties implements Manager {
             lastStatus = last;
         }
         return last;
+    }
+
+    /** Read-only and open to everyone, like Status: it changes nothing. */
+    @Override
+    public Map<String, Variant<?>> Plan(String operation, String device, String holder) {
+        Intent.Operation op = Intent.Operation.of(operation);
+        if (op == null) {
+            throw new Error.InvalidArgument("operation must be 'claim' or 'release', got '"
+                    + Printable.clip(operation) + "'");
+        }
+        try {
+            TransitionPreview p = service.preview(op, device, holder);
+            Map<String, Variant<?>> plan = new LinkedHashMap<>();
+            plan.put("gpu", new Variant<>(p.gpu().toString()));
+            plan.put("outcome", new Variant<>(p.outcome()));
+            plan.put("steps", new Variant<>(p.steps(), "as"));
+            return plan;
+        } catch (GpuPassException e) {
+            throw Error.of(e);
+        }
     }
 
     @Override

@@ -38,6 +38,9 @@ public final class Gpupassctl {
               claim-domain DOMAIN      ClaimDomain with the libvirt domain XML on stdin (as the libvirt hook
                                        does for XML over busctl's 128 KiB): claims the GPUs of its
                                        <hostdev> elements for DOMAIN, e.g. virsh dumpxml DOM | ... claim-domain DOM
+              plan claim|release [DEVICE] [HOLDER] [--json]
+                                       the steps the daemon would run now for that Claim or Release, in
+                                       order, or the error it would refuse with; runs nothing
               monitor                  print state changes and failures as they happen, one line each
               doctor [--json]          is this machine ready for passthrough? (offline; see doctor --help)
               hostdev-xml DEVICE       <hostdev managed='no'> elements for every function of a GPU (offline)
@@ -67,6 +70,9 @@ public final class Gpupassctl {
             "claim", new CommandLine.Spec("claim", BUS_OPTIONS, List.of("DEVICE", "HOLDER")),
             "release", new CommandLine.Spec("release", BUS_OPTIONS, List.of("DEVICE", "[HOLDER]")),
             "claim-domain", new CommandLine.Spec("claim-domain", BUS_OPTIONS, List.of("DOMAIN")),
+            "plan", new CommandLine.Spec("plan",
+                    CommandLine.concat(BUS_OPTIONS, List.of(CommandLine.Option.flag("--json"))),
+                    List.of("OPERATION", "[DEVICE]", "[HOLDER]")),
             "monitor", new CommandLine.Spec("monitor", BUS_OPTIONS, List.of()));
     /** Without a command: only --help and --version. */
     private static final CommandLine.Spec NO_COMMAND = new CommandLine.Spec("", List.of(), List.of());
@@ -149,6 +155,9 @@ public final class Gpupassctl {
                 return exitCode(ErrorKind.INVALID_ARGUMENT);
             }
         }
+        if (command.equals("plan") && !List.of("claim", "release").contains(line.operand(0))) {
+            return usage("plan: the operation is claim or release, got '" + Printable.clip(line.operand(0)) + "'");
+        }
         MethodCall.setDefaultTimeout(timeoutMs);
         try (DBusConnection conn = connect(BusEndpoint.of(bus))) {
             Manager manager = conn.getRemoteObject(BUS_NAME, MANAGER_PATH, Manager.class);
@@ -157,6 +166,8 @@ public final class Gpupassctl {
                 case "claim" -> claim(conn, manager, line.operand(0), line.operand(1));
                 case "release" -> release(manager, line.operand(0), line.operands().size() > 1 ? line.operand(1) : "");
                 case "claim-domain" -> claimDomain(manager, line.operand(0), domainXml);
+                case "plan" -> new PlanCommand(out, err).run(manager, line.operand(0), optional(line, 1),
+                        optional(line, 2), line.has("--json"));
                 default -> monitor(conn);
             };
         } catch (DBusExecutionException e) {
@@ -326,6 +337,10 @@ public final class Gpupassctl {
     private static String value(Map<String, Variant<?>> gpu, String key) {
         Variant<?> v = gpu.get(key);
         return v == null ? "" : String.valueOf(v.getValue());
+    }
+
+    private static String optional(CommandLine line, int index) {
+        return line.operands().size() > index ? line.operand(index) : "";
     }
 
     private static String dash(String s) {

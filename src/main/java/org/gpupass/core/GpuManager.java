@@ -22,6 +22,7 @@ import org.gpupass.plan.Decision;
 import org.gpupass.plan.Decisions;
 import org.gpupass.plan.GpuAssessor;
 import org.gpupass.plan.HostSnapshot;
+import org.gpupass.plan.Intent;
 import org.gpupass.state.StateStore;
 import org.gpupass.state.TransitionLock;
 import org.slf4j.Logger;
@@ -40,6 +41,8 @@ import org.slf4j.LoggerFactory;
 public final class GpuManager implements GpuService, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(GpuManager.class);
     private static final Duration HEALTH_PROBE = Duration.ofSeconds(1);
+    /** How long one host read serves previews (see {@link #previewSnapshot}). */
+    private static final Duration PREVIEW_REUSE = Duration.ofMillis(500);
 
     private final Host host;
     private final Config config;
@@ -199,6 +202,51 @@ public final class GpuManager implements GpuService, AutoCloseable {
             }
             return carryOut(decision, gpu, snap);
         });
+    }
+
+    /** The decision a Claim or Release would come to under the lock, on a snapshot read now; nothing is changed. */
+    @Override
+    public TransitionPreview preview(Intent.Operation operation, String device, String holder)
+            throws GpuPassException {
+        boolean claim = operation == Intent.Operation.CLAIM;
+        if (!holder.isEmpty()) {
+            Holders.require(holder);
+        }
+        PciAddress gpu = claim ? resolver.forClaim(device, holder) : resolver.forRelease(device);
+        HostSnapshot snap = previewSnapshot();
+        Decision d = claim ? Decisions.claim(snap, config, gpu, book.stateOf(gpu), holder, Clock.nowMicros())
+                : Decisions.release(snap, config, gpu, book.stateOf(gpu), holder, Clock.nowMicros());
+        if (d instanceof Decision.Refuse r) {
+            throw r.error();
+        } else if (d instanceof Decision.Block b) {
+            throw b.error();
+        } else if (d instanceof Decision.Run run) {
+            return new TransitionPreview(gpu, "transition", run.plan().describe());
+        }
+        return new TransitionPreview(gpu, d instanceof Decision.Adopt ? "adopt"
+                : d instanceof Decision.Forget ? "forget" : "none", List.of());
+    }
+
+    /** A snapshot for {@link #preview}, read again only after a transition or {@link #PREVIEW_REUSE}. */
+    private record PreviewSnapshot(HostSnapshot snap, long epoch, long readNanos) {
+    }
+
+    private PreviewSnapshot lastPreview;
+
+    /**
+     * Anyone may ask for a preview, and a snapshot scans /proc for holders (milliseconds on a
+     * desktop): previews are read one at a time, and one read serves every preview for a moment
+     * unless a transition began or ended since.
+     */
+    private synchronized HostSnapshot previewSnapshot() throws GpuPassException {
+        long epoch = model.epoch();
+        PreviewSnapshot last = lastPreview;
+        if (last != null && last.epoch() == epoch && System.nanoTime() - last.readNanos() < PREVIEW_REUSE.toNanos()) {
+            return last.snap();
+        }
+        HostSnapshot snap = runner.readSnapshot();
+        lastPreview = new PreviewSnapshot(snap, epoch, System.nanoTime());
+        return snap;
     }
 
     @Override

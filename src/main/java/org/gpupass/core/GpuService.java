@@ -4,6 +4,7 @@ import java.util.List;
 import java.util.Optional;
 import org.gpupass.model.GpuPassException;
 import org.gpupass.model.PciAddress;
+import org.gpupass.plan.Intent;
 
 /**
  * The core as the D-Bus layer and the CLI's offline paths see it. Methods that move a GPU block
@@ -35,6 +36,12 @@ public interface GpuService {
 
     /** Releases every GPU held by {@code domain}; returns those released. */
     List<GpuStatus> releaseDomain(String domain) throws GpuPassException;
+
+    /**
+     * What {@link #claim} or {@link #release} with these arguments would do now, without doing it;
+     * the error it would be refused with is thrown. {@code holder ""} for a claim: a new holder.
+     */
+    TransitionPreview preview(Intent.Operation operation, String device, String holder) throws GpuPassException;
 
     void addListener(GpuListener listener);
 

@@ -82,6 +82,8 @@ final class TransitionRunner {
             model.reportFailure(intent.gpu(), error);
             throw error;
         }
+        LOG.info("{}: {} steps: {}", run.text, decision.plan().steps().size(),
+                String.join("; ", decision.plan().describe()));
         model.begin(new GpuModel.Overlay(intent.gpu(), run.claim() ? GpuState.CLAIMING : GpuState.RELEASING,
                 intent.holder(), run.text));
         try {

@@ -41,6 +41,20 @@ final class FakeGpuService implements GpuService {
                 !bootVga, bootVga ? List.of("it is the boot display") : List.of(), "", 1_700_000_000_000_000L, "");
     }
 
+    /** Previews as the real core would for a free GPU: claim, three steps; release, nothing to do. */
+    @Override
+    public org.gpupass.core.TransitionPreview preview(org.gpupass.plan.Intent.Operation operation, String device,
+                                                      String holder) throws GpuPassException {
+        if (nextError != null) {
+            throw nextError;
+        }
+        PciAddress gpu = PciAddress.parse(device.isEmpty() ? "0000:01:00.0" : device);
+        return operation == org.gpupass.plan.Intent.Operation.CLAIM
+                ? new org.gpupass.core.TransitionPreview(gpu, "transition", List.of("load module vfio_pci",
+                        "set driver_override of " + gpu + " to vfio-pci", "probe " + gpu))
+                : new org.gpupass.core.TransitionPreview(gpu, "none", List.of());
+    }
+
     @Override
     public String version() {
         return "0.1.0-test";

@@ -208,7 +208,7 @@ class ApiIT {
     @Test
     void a_gpu_already_on_vfio_pci_without_a_holder_is_adopted() throws Exception {
         daemon.close();
-        String host = new String(getClass().getResourceAsStream("/org/gpupass/sim/dual-gpu.host").readAllBytes())
+        String host = new String(getClass().getResourceAsStream("/org/gpupass/host/sim/dual-gpu.host").readAllBytes())
                 .replace("driver=nvidia", "driver=vfio-pci").replace("10de:22bb class=0x040300 name=\"NVIDIA AD103 High "
                         + "Definition Audio Controller\" driver=snd_hda_intel", "10de:22bb class=0x040300 name=\"NVIDIA "
                         + "AD103 High Definition Audio Controller\" driver=vfio-pci");

@@ -62,7 +62,7 @@ class StateDirIT {
 
     /** dual-gpu with the NVIDIA card and its audio on vfio-pci: the machine as a claim left it. */
     private static Path hostOnVfio(Path dir) throws IOException {
-        String text = new String(StateDirIT.class.getResourceAsStream("/org/gpupass/sim/dual-gpu.host").readAllBytes())
+        String text = new String(StateDirIT.class.getResourceAsStream("/org/gpupass/host/sim/dual-gpu.host").readAllBytes())
                 .replaceAll("(0000:01:00\\.[01] .*)driver=(nvidia|snd_hda_intel)", "$1driver=vfio-pci");
         Path file = dir.resolve("on-vfio.host");
         Files.writeString(file, text);
