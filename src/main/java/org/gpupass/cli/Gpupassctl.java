@@ -44,6 +44,13 @@ public final class Gpupassctl {
               monitor                  print state changes and failures as they happen, one line each
               doctor [--json]          is this machine ready for passthrough? (offline; see doctor --help)
               hostdev-xml DEVICE       <hostdev managed='no'> elements for every function of a GPU (offline)
+              attach DOMAIN [DEVICE]   add every function of the GPU to the libvirt domain as <hostdev managed='no'>
+                                       (persistent config; the running domain too when the GPU is claimed for it),
+                                       turning a managed='yes' one into managed='no'; without DEVICE the one
+                                       claimable GPU; refuses a GPU gpupassd does not manage or cannot claim
+              detach DOMAIN [DEVICE]   take them out again; without DEVICE the GPU of gpupassd's the domain has
+                                       attach and detach: --connect=URI (default qemu:///system), --json;
+                                       they run virsh, and change nothing when there is nothing to do
             Options of the commands that talk to gpupassd:
               --bus=ADDRESS            a bus other than the system bus, e.g. unix:path=/tmp/demo/bus
               --timeout=SECONDS        how long a call may take (default 300; more than 0, at most 2147483)
@@ -54,10 +61,13 @@ public final class Gpupassctl {
             Exit codes: 0 ok, 1 other failure, 2 usage, 3 InvalidArgument, 4 NoSuchDevice, 5 Ambiguous,
               6 AlreadyClaimed, 7 NotHolder, 8 IommuDisabled, 9 IommuGroupUnsafe, 10 BootDisplay, 11 InUse,
               12 ManagedHostdev, 13 Busy, 14 Stuck, 15 TransitionFailed, 16 AccessDenied,
-              17 gpupassd is not running
+              17 gpupassd is not running, 18 attach: the GPU is not claimable now (the daemon's reasons are printed);
+              attach and detach exit 1 when virsh is missing, libvirt unreachable or the domain unknown
             """;
     static final String BUS_NAME = "org.gpupass1";
     static final String MANAGER_PATH = "/org/gpupass1";
+    /** attach: the daemon's Status says the GPU cannot be claimed now (its Blockers). */
+    static final int EXIT_NOT_CLAIMABLE = 18;
     private static final long DEFAULT_TIMEOUT_MS = 300_000;
     /** libdbus's reply timeouts are int milliseconds. */
     private static final long MAX_TIMEOUT_SECONDS = Integer.MAX_VALUE / 1000;
@@ -73,7 +83,11 @@ public final class Gpupassctl {
             "plan", new CommandLine.Spec("plan",
                     CommandLine.concat(BUS_OPTIONS, List.of(CommandLine.Option.flag("--json"))),
                     List.of("OPERATION", "[DEVICE]", "[HOLDER]")),
-            "monitor", new CommandLine.Spec("monitor", BUS_OPTIONS, List.of()));
+            "monitor", new CommandLine.Spec("monitor", BUS_OPTIONS, List.of()),
+            "attach", new CommandLine.Spec("attach", CommandLine.concat(BUS_OPTIONS, DomainAttach.OPTIONS),
+                    List.of("DOMAIN", "[DEVICE]")),
+            "detach", new CommandLine.Spec("detach", CommandLine.concat(BUS_OPTIONS, DomainAttach.OPTIONS),
+                    List.of("DOMAIN", "[DEVICE]")));
     /** Without a command: only --help and --version. */
     private static final CommandLine.Spec NO_COMMAND = new CommandLine.Spec("", List.of(), List.of());
 
@@ -130,6 +144,7 @@ public final class Gpupassctl {
         CommandLine line;
         String bus;
         long timeoutMs;
+        DomainAttach domainAttach = null;
         try {
             line = CommandLine.parse(rest, spec);
             if (line.help() || line.version()) {
@@ -140,6 +155,9 @@ public final class Gpupassctl {
             bus = line.value("--bus").orElse(null);
             if (bus != null) {
                 BusEndpoint.of(bus);
+            }
+            if (command.equals("attach") || command.equals("detach")) {
+                domainAttach = DomainAttach.of(command, line, timeoutMs);
             }
         } catch (CommandLine.UsageException e) {
             return usage(e.getMessage());
@@ -168,6 +186,7 @@ public final class Gpupassctl {
                 case "claim-domain" -> claimDomain(manager, line.operand(0), domainXml);
                 case "plan" -> new PlanCommand(out, err).run(manager, line.operand(0), optional(line, 1),
                         optional(line, 2), line.has("--json"));
+                case "attach", "detach" -> domainAttach.run(manager, out, err);
                 default -> monitor(conn);
             };
         } catch (DBusExecutionException e) {

@@ -130,15 +130,19 @@ public final class HostdevXml {
                 .append(", ").append(functions.size()).append(" function").append(functions.size() == 1 ? "" : "s")
                 .append(" -->\n");
         for (PciDevice f : functions) {
-            PciAddress a = f.address();
-            out.append("<hostdev mode='subsystem' type='pci' managed='no'>\n")
-                    .append("  <source>\n")
-                    .append(String.format("    <address domain='0x%04x' bus='0x%02x' slot='0x%02x' function='0x%x'/>%n",
-                            a.domain(), a.bus(), a.slot(), a.function()))
-                    .append("  </source>\n")
-                    .append("</hostdev>\n");
+            out.append(element(f.address()));
         }
         return out.toString();
+    }
+
+    /** One {@code <hostdev managed='no'>} element for a host function, as libvirt spells the address. */
+    public static String element(PciAddress a) {
+        return "<hostdev mode='subsystem' type='pci' managed='no'>\n"
+                + "  <source>\n"
+                + String.format("    <address domain='0x%04x' bus='0x%02x' slot='0x%02x' function='0x%x'/>%n",
+                        a.domain(), a.bus(), a.slot(), a.function())
+                + "  </source>\n"
+                + "</hostdev>\n";
     }
 
     /** virt-xml adds one device per call; xpath.set turns libvirt's managed='yes' default off. */
@@ -166,7 +170,7 @@ public final class HostdevXml {
     }
 
     /** POSIX shell single quoting. */
-    static String shellQuote(String s) {
+    public static String shellQuote(String s) {
         return s.matches("[A-Za-z0-9._+:@%/=-]+") ? s : "'" + s.replace("'", "'\\''") + "'";
     }
 }

@@ -18,6 +18,7 @@ import org.gpupass.model.GpuPassException;
 import org.gpupass.libvirt.Hostdev;
 import org.gpupass.model.PciAddress;
 import org.gpupass.model.PciDevice;
+import org.gpupass.cli.HostdevXml;
 
 /** Checks 7 and 8: the gpupassd hook, and the domains' GPU hostdevs. Read-only. */
 public final class LibvirtChecks {
@@ -112,6 +113,7 @@ public final class LibvirtChecks {
         List<String> unread = new ArrayList<>();
         List<String> warns = new ArrayList<>();
         List<String> oks = new ArrayList<>();
+        List<String> fixes = new ArrayList<>();
         int withoutGpu = 0;
         for (Path file : files) {
             String domain = Check.oneLine(file.getFileName().toString().replaceFirst("\\.xml$", ""));
@@ -159,6 +161,9 @@ public final class LibvirtChecks {
                     warns.add(domain + ": passes " + join(use.passed()) + " but not " + join(use.missing())
                             + " of GPU " + use.gpu().address());
                 }
+                if (!use.managed().isEmpty() || !use.missing().isEmpty()) {
+                    fixes.add("gpupassctl attach " + HostdevXml.shellQuote(domain) + " " + use.gpu().address());
+                }
                 if (use.managed().isEmpty() && use.missing().isEmpty()) {
                     oks.add(domain + ": GPU " + use.gpu().address() + " (" + use.passed().size() + " function"
                             + (use.passed().size() == 1 ? "" : "s") + ", managed='no')");
@@ -172,15 +177,19 @@ public final class LibvirtChecks {
         String tail = withoutGpu == 0 ? "" : (all.isEmpty() ? "" : "; ") + withoutGpu + " domain"
                 + (withoutGpu == 1 ? "" : "s") + " without a GPU";
         String evidence = String.join("; ", all) + tail;
+        // One attach per domain and GPU fixes both: it turns managed='yes' into 'no' and adds what is missing.
+        String attach = String.join("; ", fixes) + " (as root; or by hand: virsh edit DOMAIN, with the elements "
+                + "gpupassctl hostdev-xml ADDRESS prints)";
         if (!fails.isEmpty()) {
-            return Check.fail(name, evidence, "set managed='no' on those hostdevs (virsh edit DOMAIN; gpupassctl "
-                    + "hostdev-xml ADDRESS prints them): with managed='yes' libvirt detaches the GPU itself (virsh "
-                    + "nodedev-detach), racing gpupassd, and hangs; gpupassd refuses such a domain (ManagedHostdev)");
+            return Check.fail(name, evidence, "set managed='no' and pass every function: " + attach + ". With "
+                    + "managed='yes' libvirt detaches the GPU itself (virsh nodedev-detach), racing gpupassd, and hangs; "
+                    + "gpupassd refuses such a domain (ManagedHostdev)");
         }
         String unreadAdvice = "check the domain files named (as root: they are libvirt's own)";
         if (!warns.isEmpty()) {
-            return Check.warn(name, evidence, "pass every function of the GPU (gpupassctl hostdev-xml ADDRESS prints "
-                    + "them all): gpupassd moves them together and a function left out stays unused"
+            return Check.warn(name, evidence, "pass every function of the GPU: " + attach + ". gpupassd moves them "
+                    + "together and one left out stays unused; the guest's driver expects them all (the host crash "
+                    + "\"Bad RIP value\" of the Fedora 22 guide came from a GPU passed without its HD-audio function)"
                     + (unread.isEmpty() ? "" : "; " + unreadAdvice));
         }
         if (!unread.isEmpty()) {
