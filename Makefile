@@ -18,6 +18,13 @@
 #   libvirt hook        /etc/libvirt/hooks/qemu.d/gpupassd
 #   configuration       /etc/gpupassd/gpupassd.conf (never overwritten)
 #   docs + examples     $(PREFIX)/share/doc/gpupassd/
+#   GNOME Shell ext.    $(PREFIX)/share/gnome-shell/extensions/gpupass@gpupass.org/
+#   Plasma widget       $(PREFIX)/share/plasma/plasmoids/org.gpupass.widget/
+#
+# The desktop applets alone, for a user (no root, no jar needed):
+#   make desktop        target/desktop/gpupass@gpupass.org.shell-extension.zip (for
+#                       `gnome-extensions install`) and target/desktop/org.gpupass.widget.plasmoid
+#                       (for `kpackagetool6 -t Plasma/Applet -i`)
 # Fedora Kinoite/Silverblue (read-only /usr): the PREFIX=/usr/local default works, as
 # /usr/local is /var/usrlocal there and everything else goes to /etc. The polkit action needs
 # polkit >= 126 there (Fedora 41+); with an older polkit put it in /usr/share/polkit-1/actions
@@ -59,7 +66,18 @@ SED_PATHS = sed -e 's|@PKGDATADIR@|$(PKGDATADIR)|g' \
 	-e 's|^ExecStart=/usr/bin/gpupassd|ExecStart=$(BINDIR)/gpupassd|' \
 	-e 's|file:///usr/share/doc/gpupassd/|file://$(DOCDIR)/|'
 
-.PHONY: all install uninstall check-built install-files print-paths
+# The desktop applets (desktop/): sources, and where they go
+GNOME_UUID := gpupass@gpupass.org
+GNOME_EXTDIR ?= $(DATADIR)/gnome-shell/extensions/$(GNOME_UUID)
+GNOME_SRC := desktop/gnome-shell
+GNOME_FILES := metadata.json extension.js client.js indicator.js notices.js \
+	icons/gpupass-symbolic.svg icons/gpupass-stuck-symbolic.svg
+GNOME_DOMAIN := gpupass-gnome-shell
+COMMON_FILES := desktop/common/gpuwords.mjs
+DESKTOP_OUT ?= $(TARGET)/desktop
+
+.PHONY: all install uninstall check-built install-files install-desktop print-paths \
+	desktop gnome-shell-extension
 
 all:
 	@echo "Build with 'mvn package', then 'make install' (PREFIX=$(PREFIX) DESTDIR=$(DESTDIR))."
@@ -91,7 +109,7 @@ install: check-built install-files
 	  echo "Installed. Next: systemctl enable --now gpupassd; restart libvirtd/virtqemud so it sees the hook."; \
 	fi
 
-install-files:
+install-files: install-desktop
 	$(INSTALL) -d $(DESTDIR)$(PKGDATADIR)/lib $(DESTDIR)$(BINDIR) $(DESTDIR)$(UNITDIR) \
 	  $(DESTDIR)$(DBUS_POLICYDIR) $(DESTDIR)$(POLKIT_ACTIONDIR) $(DESTDIR)$(DBUS_INTERFACESDIR) \
 	  $(DESTDIR)$(LIBVIRT_HOOKDIR) $(DESTDIR)$(DOCDIR)
@@ -130,6 +148,33 @@ install-files:
 	  fi; \
 	fi
 
+# The GNOME Shell extension: its files, gpuwords.mjs beside them, translations compiled from
+# desktop/gnome-shell/po/*.po (msgfmt, only when there are any).
+install-desktop:
+	$(INSTALL) -d $(DESTDIR)$(GNOME_EXTDIR)/icons
+	@for f in $(GNOME_FILES); do \
+	  echo "$(INSTALL) -m 0644 $(GNOME_SRC)/$$f $(DESTDIR)$(GNOME_EXTDIR)/$$f"; \
+	  $(INSTALL) -m 0644 $(GNOME_SRC)/$$f $(DESTDIR)$(GNOME_EXTDIR)/$$f || exit 1; \
+	done
+	$(INSTALL) -m 0644 $(COMMON_FILES) $(DESTDIR)$(GNOME_EXTDIR)/
+	@for po in $(wildcard $(GNOME_SRC)/po/*.po); do \
+	  l=$$(basename $$po .po); \
+	  $(INSTALL) -d $(DESTDIR)$(GNOME_EXTDIR)/locale/$$l/LC_MESSAGES || exit 1; \
+	  echo "msgfmt -o $(DESTDIR)$(GNOME_EXTDIR)/locale/$$l/LC_MESSAGES/$(GNOME_DOMAIN).mo $$po"; \
+	  msgfmt -o $(DESTDIR)$(GNOME_EXTDIR)/locale/$$l/LC_MESSAGES/$(GNOME_DOMAIN).mo $$po || exit 1; \
+	done
+
+desktop: gnome-shell-extension
+
+# The zip `gnome-extensions install` takes: the extension's files at its root.
+gnome-shell-extension:
+	rm -rf $(DESKTOP_OUT)/gnome-stage
+	$(MAKE) -s install-desktop DESTDIR= GNOME_EXTDIR=$(abspath $(DESKTOP_OUT))/gnome-stage >/dev/null
+	rm -f $(DESKTOP_OUT)/$(GNOME_UUID).shell-extension.zip
+	cd $(DESKTOP_OUT)/gnome-stage && zip -q -X -r ../$(GNOME_UUID).shell-extension.zip .
+	rm -rf $(DESKTOP_OUT)/gnome-stage
+	@echo "$(DESKTOP_OUT)/$(GNOME_UUID).shell-extension.zip: gnome-extensions install --force it, then log out and in"
+
 uninstall:
 	@if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ] && systemctl is-active -q gpupassd 2>/dev/null; then \
 	  echo "make: gpupassd is running: 'systemctl disable --now gpupassd' first (a claimed GPU stays on vfio-pci)" >&2; exit 1; \
@@ -142,6 +187,7 @@ uninstall:
 	rm -f $(DESTDIR)$(POLKIT_ACTIONDIR)/org.gpupass1.policy
 	rm -f $(addprefix $(DESTDIR)$(DBUS_INTERFACESDIR)/,$(IFACES))
 	rm -f $(DESTDIR)$(LIBVIRT_HOOKDIR)/gpupassd
+	rm -rf $(DESTDIR)$(GNOME_EXTDIR)
 	rm -f $(DESTDIR)$(DOCDIR)/install.md $(DESTDIR)$(DOCDIR)/gpupassd.conf $(DESTDIR)$(DOCDIR)/50-gpupassd-libvirt.rules.example
 	-rmdir $(DESTDIR)$(DOCDIR) 2>/dev/null
 	@if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then systemctl daemon-reload || true; fi
