@@ -74,7 +74,7 @@ final class BusPublisher implements GpuListener, AutoCloseable {
     }
 
     @Override
-    public void gpuChanged(GpuStatus before, GpuStatus after) {
+    public void gpuChanged(GpuStatus before, GpuStatus after, String holder) {
         queue.execute(() -> {
             Map<String, Variant<?>> changed = GpuProperties.changed(before, after);
             if (!changed.isEmpty()) {
@@ -82,7 +82,7 @@ final class BusPublisher implements GpuListener, AutoCloseable {
             }
             if (before != null && before.state() != after.state()) {
                 send(() -> new Manager.StateChanged(BusNames.MANAGER_PATH, new DBusPath(after.objectPath()),
-                        after.address().toString(), before.state().word(), after.state().word(), after.holder()));
+                        after.address().toString(), before.state().word(), after.state().word(), holder));
             }
             onChange.run();
         });

@@ -52,7 +52,7 @@ public final class GpuManager implements GpuService, AutoCloseable {
 
     private final Map<PciAddress, ClaimRecord> claims = new ConcurrentHashMap<>();
     private final Set<PciAddress> stuck = ConcurrentHashMap.newKeySet();
-    private final Map<PciAddress, GpuState> inTransition = new ConcurrentHashMap<>();
+    private final Map<PciAddress, Overlay> inTransition = new ConcurrentHashMap<>();
     private final Map<PciAddress, String> lastErrors = new ConcurrentHashMap<>();
     private final List<GpuListener> listeners = new CopyOnWriteArrayList<>();
     private final AtomicLong transitionIds = new AtomicLong();
@@ -61,6 +61,10 @@ public final class GpuManager implements GpuService, AutoCloseable {
         t.setDaemon(true);
         return t;
     });
+
+    /** What a running transition shows of its GPU: {@code claiming} or {@code releasing}, and for whom. */
+    private record Overlay(GpuState state, String holder) {
+    }
 
     GpuManager(Host host, Config config, StateStore store, String version, Executor.StepObserver observer) {
         this.host = host;
@@ -232,7 +236,16 @@ public final class GpuManager implements GpuService, AutoCloseable {
         if (GpuAssessor.sysfsState(functions) == GpuState.VFIO) {
             ClaimRecord adopted = (held != null ? held : ClaimRecord.adopted(address, nowMicros()))
                     .withHolder(holder, nowMicros());
-            saveClaim(adopted);
+            try {
+                recordClaim(adopted);
+            } catch (IOException e) {
+                GpuPassException error = new GpuPassException(ErrorKind.TRANSITION_FAILED, "claim " + address
+                        + " for " + holder + ": it is on vfio-pci, but the claim cannot be recorded in the state "
+                        + "directory (" + reason(e) + "); not adopted, nothing changed", e);
+                LOG.error(error.getMessage());
+                reportFailure(address, error);
+                throw error;
+            }
             LOG.info("claim {} for {}: already on vfio-pci, adopted (no transition)", address, holder);
             publish(snap);
             return model.get(address);
@@ -253,9 +266,13 @@ public final class GpuManager implements GpuService, AutoCloseable {
                 plan.unboundFramebuffers());
         Run run = execute(intent, plan.steps(), GpuState.CLAIMING, "claim " + address + " for " + holder);
         if (run.failure == null) {
-            saveClaim(intent.asClaim(nowMicros()));
-            clearIntent();
-            return finish(address, run, null);
+            try {
+                recordClaim(intent.asClaim(nowMicros()));
+                clearIntent();
+                return finish(address, run, null);
+            } catch (IOException e) {
+                run.unrecorded = e;
+            }
         }
         List<Step> rollback = Planner.rollbackClaim(readSnapshot(), intent.functions(), origin, run.done);
         return finish(address, run, rollback);
@@ -308,9 +325,13 @@ public final class GpuManager implements GpuService, AutoCloseable {
         String who = claim.holder().isEmpty() ? "" : " from " + claim.holder();
         Run run = execute(intent, plan.steps(), GpuState.RELEASING, "release " + address + who);
         if (run.failure == null) {
-            dropClaim(address, null);
-            clearIntent();
-            return finish(address, run, null);
+            try {
+                recordRelease(address);
+                clearIntent();
+                return finish(address, run, null);
+            } catch (IOException e) {
+                run.unrecorded = e;
+            }
         }
         List<Step> rollback = Planner.rollbackRelease(readSnapshot(), intent.functions(), gpu.iommuGroup(), run.done);
         return finish(address, run, rollback);
@@ -339,28 +360,31 @@ public final class GpuManager implements GpuService, AutoCloseable {
             }
         }
         wanted.sort(Comparator.naturalOrder());
-        List<GpuStatus> claimed = new ArrayList<>();
+        List<GpuStatus> result = new ArrayList<>();
+        // Only what this call claimed is undone: a GPU the domain held before stays with it.
+        List<PciAddress> claimedNow = new ArrayList<>();
         for (PciAddress gpu : wanted) {
-            boolean heldBefore = claims.containsKey(gpu) && domain.equals(claims.get(gpu).holder());
+            ClaimRecord before = claims.get(gpu);
+            boolean heldBefore = before != null && domain.equals(before.holder());
             try {
-                claimed.add(claim(gpu.toString(), domain));
+                result.add(claim(gpu.toString(), domain));
             } catch (GpuPassException e) {
-                undoDomainClaims(domain, claimed);
+                undoDomainClaims(domain, claimedNow);
                 throw e;
             }
-            if (heldBefore) {
-                LOG.debug("domain {} already held {}", domain, gpu);
+            if (!heldBefore) {
+                claimedNow.add(gpu);
             }
         }
-        return claimed;
+        return result;
     }
 
-    private void undoDomainClaims(String domain, List<GpuStatus> claimed) {
-        for (GpuStatus done : claimed) {
+    private void undoDomainClaims(String domain, List<PciAddress> claimedNow) {
+        for (PciAddress gpu : claimedNow) {
             try {
-                release(done.address().toString(), domain);
+                release(gpu.toString(), domain);
             } catch (GpuPassException e) {
-                LOG.warn("could not release {} after a failed ClaimDomain for {}: {}", done.address(), domain, e);
+                LOG.warn("could not release {} after a failed ClaimDomain for {}: {}", gpu, domain, e);
             }
         }
     }
@@ -397,6 +421,8 @@ public final class GpuManager implements GpuService, AutoCloseable {
         final List<String> warnings = new ArrayList<>();
         final int planned;
         StepException failure;
+        /** Every step went through, but the record of the outcome could not be written: rolled back. */
+        IOException unrecorded;
 
         Run(Intent intent, String text, String tag, int planned) {
             this.intent = intent;
@@ -416,7 +442,7 @@ public final class GpuManager implements GpuService, AutoCloseable {
             reportFailure(intent.gpu(), error);
             throw error;
         }
-        begin(intent.gpu(), overlay, text);
+        begin(intent.gpu(), new Overlay(overlay, intent.holder()), text);
         try {
             executor.run(steps, run.tag, run.done, run.warnings);
         } catch (StepException e) {
@@ -429,16 +455,19 @@ public final class GpuManager implements GpuService, AutoCloseable {
     private GpuStatus finish(PciAddress gpu, Run run, List<Step> rollback) throws GpuPassException {
         GpuPassException error = null;
         String outcome;
-        if (run.failure == null) {
+        if (run.failure == null && run.unrecorded == null) {
             outcome = "ok";
-        } else if (run.failure.hung()) {
+        } else if (run.failure != null && run.failure.hung()) {
             error = fence(gpu, run.text + " hung at " + run.failure.where());
             outcome = "stuck";
         } else {
             String rolledBack = rollBack(gpu, run, rollback);
-            ErrorKind kind = run.failure.kind() == ErrorKind.IN_USE ? ErrorKind.IN_USE : ErrorKind.TRANSITION_FAILED;
-            error = stuck.contains(gpu) ? fenced(gpu, run.text + " failed at " + run.failure.where() + "; " + rolledBack)
-                    : new GpuPassException(kind, run.text + " failed at " + run.failure.where() + "; " + rolledBack);
+            String what = run.failure != null ? " failed at " + run.failure.where()
+                    : " went through but cannot be recorded in the state directory (" + reason(run.unrecorded) + ")";
+            ErrorKind kind = run.failure != null && run.failure.kind() == ErrorKind.IN_USE ? ErrorKind.IN_USE
+                    : ErrorKind.TRANSITION_FAILED;
+            error = stuck.contains(gpu) ? fenced(gpu, run.text + what + "; " + rolledBack)
+                    : new GpuPassException(kind, run.text + what + "; " + rolledBack);
             outcome = "failed, " + rolledBack;
         }
         String warning = String.join("; ", run.warnings);
@@ -494,7 +523,7 @@ public final class GpuManager implements GpuService, AutoCloseable {
                 + "remove+rescan of the device");
     }
 
-    private void begin(PciAddress gpu, GpuState overlay, String text) {
+    private void begin(PciAddress gpu, Overlay overlay, String text) {
         modelLock.lock();
         try {
             epoch++;
@@ -545,7 +574,8 @@ public final class GpuManager implements GpuService, AutoCloseable {
             for (GpuStatus after : next.values()) {
                 GpuStatus old = before.get(after.address());
                 if (old != null && !old.equals(after)) {
-                    listeners.forEach(l -> notify(() -> l.gpuChanged(old, after)));
+                    String holder = changeHolder(after);
+                    listeners.forEach(l -> notify(() -> l.gpuChanged(old, after, holder)));
                 }
             }
         } finally {
@@ -553,12 +583,22 @@ public final class GpuManager implements GpuService, AutoCloseable {
         }
     }
 
+    /**
+     * Who a change of this GPU is for (StateChanged's {@code holder}): the claimant while
+     * {@code claiming}, the holder being released while {@code releasing}, else the {@code Holder}
+     * property: the claimant once {@code vfio}, {@code ""} back on the host or for a GPU nobody holds.
+     */
+    private String changeHolder(GpuStatus after) {
+        Overlay overlay = inTransition.get(after.address());
+        return overlay != null && overlay.state() == after.state() ? overlay.holder() : after.holder();
+    }
+
     private GpuStatus statusOf(HostSnapshot snap, PciDevice gpu, GpuStatus previous) {
         PciAddress a = gpu.address();
         List<PciDevice> functions = snap.functionsOf(gpu);
         ClaimRecord claim = claims.get(a);
         GpuState state = stuck.contains(a) ? GpuState.STUCK
-                : inTransition.getOrDefault(a, GpuAssessor.sysfsState(functions));
+                : inTransition.containsKey(a) ? inTransition.get(a).state() : GpuAssessor.sysfsState(functions);
         String hostDriver = claim != null ? claim.hostDrivers().getOrDefault(a, "")
                 : gpu.driver().equals(GpuAssessor.VFIO_DRIVER) ? "" : gpu.driver();
         String holder = claim == null ? "" : claim.holder();
@@ -683,15 +723,23 @@ public final class GpuManager implements GpuService, AutoCloseable {
         }
     }
 
-    private void saveClaim(ClaimRecord claim) throws GpuPassException {
-        try {
-            store.saveClaim(claim);
-        } catch (IOException e) {
-            LOG.error("cannot record the claim of {} in the state directory: {}", claim.gpu(), e.getMessage());
-        }
+    /** A claim counts once it is on disk: a claim the daemon cannot record is not made. */
+    private void recordClaim(ClaimRecord claim) throws IOException {
+        store.saveClaim(claim);
         claims.put(claim.gpu(), claim);
     }
 
+    /** A release counts once its claim is off the disk, else a restart would bring the holder back. */
+    private void recordRelease(PciAddress gpu) throws IOException {
+        store.deleteClaim(gpu);
+        claims.remove(gpu);
+    }
+
+    private static String reason(IOException e) {
+        return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+    }
+
+    /** A claim that sysfs shows void (the GPU is on its host drivers): dropped whether or not the disk agrees. */
     private void dropClaim(PciAddress gpu, String why) {
         claims.remove(gpu);
         try {

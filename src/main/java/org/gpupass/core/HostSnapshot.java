@@ -173,7 +173,12 @@ public final class HostSnapshot {
                 .anyMatch(o -> o.isGpu() && o.address().sameSlot(d.address()) && o.address().compareTo(d.address()) < 0);
     }
 
-    /** The GPU first, then the other functions of its slot, then its {@code consumer:pci} devices. */
+    /**
+     * The GPU first, then the other functions of its slot, then its {@code consumer:pci} devices;
+     * never a bridge. A function belongs to one GPU only: a device that is a GPU of its own, or that
+     * sits on another GPU's slot, is never a consumer-linked function; one that several GPUs link
+     * belongs to the lowest-addressed of them (see {@link #ownerOf}).
+     */
     public List<PciDevice> functionsOf(PciDevice gpu) {
         Map<PciAddress, PciDevice> result = new LinkedHashMap<>();
         result.put(gpu.address(), gpu);
@@ -184,11 +189,32 @@ public final class HostSnapshot {
         }
         for (PciAddress consumer : gpu.consumers()) {
             PciDevice d = devices.get(consumer);
-            if (d != null && !d.isBridge()) {
+            if (d != null && !d.isBridge() && gpu.address().equals(ownerOf(d))) {
                 result.putIfAbsent(consumer, d);
             }
         }
         return List.copyOf(result.values());
+    }
+
+    /**
+     * The GPU a device is a function of, or null: a GPU is its own; a device on a GPU's slot is that
+     * GPU's; else the lowest-addressed GPU that links it as {@code consumer:pci}. Independent of
+     * the config, so an unmanaged GPU's functions are never another GPU's.
+     */
+    private PciAddress ownerOf(PciDevice device) {
+        PciAddress slotGpu = null;
+        PciAddress linking = null;
+        for (PciDevice o : devices.values()) {
+            if (!o.isGpu() || isSecondaryDisplayFunction(o)) {
+                continue;
+            }
+            if (o.address().sameSlot(device.address())) {
+                slotGpu = slotGpu == null ? o.address() : slotGpu;
+            } else if (linking == null && o.consumers().contains(device.address())) {
+                linking = o.address();
+            }
+        }
+        return slotGpu != null ? slotGpu : linking;
     }
 
     /** Every device in an IOMMU group, sorted by address; empty for -1. */

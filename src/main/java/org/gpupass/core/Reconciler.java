@@ -74,8 +74,14 @@ final class Reconciler {
             if (!claims.containsKey(gpu.address()) && stateOf(snap, gpu.address()) == GpuState.VFIO) {
                 ClaimRecord adopted = ClaimRecord.adopted(gpu.address(), GpuManager.nowMicros());
                 claims.put(gpu.address(), adopted);
-                store.saveClaim(adopted);
                 LOG.info("{} is on vfio-pci with no claim: adopted (holder \"\")", gpu.address());
+                try {
+                    store.saveClaim(adopted);
+                } catch (IOException e) {
+                    // It names no holder, so sysfs alone gives it again at the next start: not worth a failed start.
+                    LOG.warn("cannot record the adoption of {} ({}); it is adopted again at the next start",
+                            gpu.address(), e.getMessage());
+                }
             }
         }
     }

@@ -3,8 +3,10 @@ package org.gpupass.core;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -19,10 +21,14 @@ import org.slf4j.LoggerFactory;
 /**
  * The state directory: {@code claims/<gpu>.claim} per claim, {@code intent} while a transition
  * runs, {@code stuck/<gpu>} for GPUs fenced after a hung write, and {@code transition.lock}.
- * A file that cannot be read back is moved aside ({@code *.corrupt-<seconds>}) with a log line,
- * and the state is rebuilt from sysfs; it never stops the daemon.
+ * A file that cannot be read back (corrupt, not UTF-8, larger than {@link KeyValueFile#MAX_BYTES},
+ * or not a regular file: a directory, FIFO, device or symbolic link, never followed) is moved aside
+ * ({@code *.corrupt-<seconds>}) with a log line, and the state is rebuilt from sysfs; it never stops
+ * or holds up the daemon.
+ *
+ * <p>Not final: the unit tests put a full disk under it by overriding a write.
  */
-public final class StateStore {
+public class StateStore {
     private static final Logger LOG = LoggerFactory.getLogger(StateStore.class);
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_.@:\\\\-]+");
     private static final String FORMAT = "1";
@@ -37,8 +43,33 @@ public final class StateStore {
         this.dir = dir;
         this.claims = dir.resolve("claims");
         this.stuck = dir.resolve("stuck");
-        Files.createDirectories(claims);
-        Files.createDirectories(stuck);
+        Files.createDirectories(dir);
+        requireDirectory(claims);
+        requireDirectory(stuck);
+        // Opening a FIFO to lock it would block; a link would lock whatever it points to.
+        BasicFileAttributes lock = attributes(lockFile());
+        if (lock != null && !lock.isRegularFile()) {
+            moveAside(lockFile(), new IOException("not a regular file but " + KeyValueFile.kindOf(lock)));
+        }
+    }
+
+    /** {@code claims/} or {@code stuck/}: a directory of its own; anything else there is moved aside. */
+    private static void requireDirectory(Path path) throws IOException {
+        BasicFileAttributes found = attributes(path);
+        if (found != null && !found.isDirectory()) {
+            moveAside(path, new IOException("not a directory but " + (found.isRegularFile() ? "a regular file"
+                    : KeyValueFile.kindOf(found))));
+        }
+        Files.createDirectories(path);
+    }
+
+    /** The path's own attributes (a link is not followed), null when there is nothing. */
+    private static BasicFileAttributes attributes(Path path) throws IOException {
+        try {
+            return Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+        } catch (NoSuchFileException e) {
+            return null;
+        }
     }
 
     public Path lockFile() {
@@ -146,10 +177,22 @@ public final class StateStore {
                 : null;
     }
 
-    private void moveAside(Path file, Exception why) {
-        Path aside = file.resolveSibling(file.getFileName() + ".corrupt-" + System.currentTimeMillis() / 1000);
+    /** Renames it (a link itself, never its target) to {@code NAME.corrupt-SECONDS}, or {@code ...-SECONDS.N} if taken. */
+    private static void moveAside(Path file, Exception why) {
+        String base = file.getFileName() + ".corrupt-" + System.currentTimeMillis() / 1000;
+        Path aside = file.resolveSibling(base);
         try {
-            Files.move(file, aside);
+            for (int n = 1; ; n++) {
+                try {
+                    Files.move(file, aside, LinkOption.NOFOLLOW_LINKS);
+                    break;
+                } catch (java.nio.file.FileAlreadyExistsException taken) {
+                    if (n == 100) {
+                        throw taken;
+                    }
+                    aside = file.resolveSibling(base + "." + n);
+                }
+            }
             LOG.warn("state file {} is unreadable ({}); moved to {}, state is rebuilt from sysfs", file,
                     why.getMessage(), aside.getFileName());
         } catch (IOException e) {
@@ -215,7 +258,7 @@ public final class StateStore {
 
     private static String holder(Map<String, String> v) throws IOException {
         String h = required(v, "holder");
-        if (!h.isEmpty() && !Holders.valid(h)) {
+        if (!h.isEmpty() && !Holders.wellFormed(h)) {
             throw new IOException("bad holder");
         }
         return h;

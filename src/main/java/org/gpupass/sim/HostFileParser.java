@@ -3,7 +3,15 @@ package org.gpupass.sim;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.CoderResult;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.EnumSet;
@@ -11,6 +19,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.gpupass.core.PciAddress;
 
 /** Reads the line-based host format (docs/simulated-hosts.md) into a {@link SimulatedHostBuilder}. */
 final class HostFileParser {
@@ -26,19 +35,79 @@ final class HostFileParser {
         }
     }
 
-    /** Applies every line of {@code text} to the builder, in order. */
-    static void apply(String text, String source, SimulatedHostBuilder b) throws HostFileException {
+    /**
+     * The text of a host file: a regular file (links followed) of strict UTF-8. Errors name the file,
+     * and for bytes that are not UTF-8 the line.
+     */
+    static String read(Path file) throws HostFileException {
+        String source = file.toString();
+        byte[] bytes;
+        try {
+            BasicFileAttributes attributes = Files.readAttributes(file, BasicFileAttributes.class);
+            if (!attributes.isRegularFile()) {
+                // Reading a FIFO or a device could block or never end; a directory has no text.
+                throw new HostFileException(source, 0, "not a regular file but "
+                        + (attributes.isDirectory() ? "a directory" : "a device, FIFO or socket"));
+            }
+            bytes = Files.readAllBytes(file);
+        } catch (NoSuchFileException e) {
+            throw new HostFileException(source, 0, "no such file");
+        } catch (IOException e) {
+            throw new HostFileException(source, 0, "cannot read: " + e.getMessage());
+        }
+        ByteBuffer in = ByteBuffer.wrap(bytes);
+        CharBuffer out = CharBuffer.allocate(bytes.length);
+        CoderResult result = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                .onUnmappableCharacter(CodingErrorAction.REPORT).decode(in, out, true);
+        if (result.isError()) {
+            int at = in.position();
+            int line = 1;
+            int lineStart = 0;
+            for (int i = 0; i < at; i++) {
+                if (bytes[i] == '\n') {
+                    line++;
+                    lineStart = i + 1;
+                }
+            }
+            throw new HostFileException(source, line, String.format("not UTF-8 text: byte 0x%02x (byte %d of the line) "
+                    + "is not valid UTF-8; save the file as UTF-8", bytes[at] & 0xff, at - lineStart + 1));
+        }
+        return out.flip().toString();
+    }
+
+    /**
+     * A whole host description: every line, then what only the whole text can tell (a consumer
+     * named before, or without, its device line), reported at the line that names it.
+     */
+    static void applyHost(String text, String source, SimulatedHostBuilder b) throws HostFileException {
+        Map<PciAddress, Integer> deviceLines = apply(text, source, b);
+        for (Map.Entry<PciAddress, Integer> device : deviceLines.entrySet()) {
+            try {
+                b.checkConsumersOf(device.getKey());
+            } catch (IllegalArgumentException e) {
+                throw new HostFileException(source, device.getValue(), e.getMessage());
+            }
+        }
+    }
+
+    /** Applies every line of {@code text} to the builder, in order; returns the line of each device. */
+    static Map<PciAddress, Integer> apply(String text, String source, SimulatedHostBuilder b) throws HostFileException {
+        Map<PciAddress, Integer> deviceLines = new LinkedHashMap<>();
         String[] lines = text.split("\r?\n", -1);
         for (int i = 0; i < lines.length; i++) {
             try {
                 List<String> words = tokens(lines[i]);
                 if (!words.isEmpty()) {
-                    line(new Line(words), b);
+                    PciAddress device = line(new Line(words), b);
+                    if (device != null) {
+                        deviceLines.put(device, i + 1);
+                    }
                 }
             } catch (IllegalArgumentException | IllegalStateException e) {
                 throw new HostFileException(source, i + 1, e.getMessage());
             }
         }
+        return deviceLines;
     }
 
     /** Splits on blanks; {@code "..."} keeps blanks (also after {@code key=}); {@code #} outside quotes ends the line. */
@@ -81,7 +150,8 @@ final class HostFileParser {
         return out;
     }
 
-    private static void line(Line l, SimulatedHostBuilder b) {
+    /** Applies one line; returns the address a {@code device} line describes, else null. */
+    private static PciAddress line(Line l, SimulatedHostBuilder b) {
         switch (l.keyword) {
             case "iommu" -> {
                 l.allow(1, Set.of(), Set.of());
@@ -134,6 +204,8 @@ final class HostFileParser {
                 if (l.attrs.containsKey("consumers")) {
                     b.consumers(l.list("consumers").toArray(String[]::new));
                 }
+                b.checkLastDevice();
+                return PciAddress.tryParse(l.positional.get(0));
             }
             case "unit" -> {
                 l.allow(2, Set.of(), Set.of());
@@ -163,6 +235,7 @@ final class HostFileParser {
                     + "' (expected iommu, module, driver, load, extra-users, device, unit, process, console or"
                     + " framebuffer)");
         }
+        return null;
     }
 
     /** Decimal, or hex with 0x. */

@@ -224,6 +224,7 @@ public final class SimulatedHostBuilder {
 
     /** Marks the last device as the firmware's boot display. */
     public SimulatedHostBuilder bootVga() {
+        DeviceRules.checkOneBootVga(device(), devices.values());
         device().bootVga = true;
         return this;
     }
@@ -238,6 +239,7 @@ public final class SimulatedHostBuilder {
             }
             list.add(a);
         }
+        DeviceRules.checkNotOwnConsumer(device().address, list);
         device().consumers = List.copyOf(list);
         return this;
     }
@@ -343,9 +345,25 @@ public final class SimulatedHostBuilder {
         return this;
     }
 
-    /** The kernel in the described state. */
+    /**
+     * The kernel in the described state.
+     *
+     * @throws IllegalArgumentException for a host no machine can be (docs/simulated-hosts.md): a device
+     *         on a driver that does not match it, a consumer that is not described, two boot displays
+     */
     public SimulatedKernel build() {
+        DeviceRules.checkAll(devices, drivers);
         return new SimulatedKernel(this);
+    }
+
+    /** Checks the last device as a host file's line leaves it (its driver against its ids and override). */
+    void checkLastDevice() {
+        DeviceRules.checkDriver(device(), drivers);
+    }
+
+    /** Checks what only the whole description can tell: {@code device}'s consumers are described. */
+    void checkConsumersOf(PciAddress device) {
+        DeviceRules.checkConsumersDescribed(devices.get(device), devices);
     }
 
     void defineModule(ModuleSpec spec) {

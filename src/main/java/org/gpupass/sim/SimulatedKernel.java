@@ -2,8 +2,6 @@ package org.gpupass.sim;
 
 import java.io.IOException;
 import java.io.InterruptedIOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -207,13 +205,13 @@ public final class SimulatedKernel implements Host {
 
     /** A host described in a file of the host format. */
     public static SimulatedKernel fromFile(Path file) throws IOException, HostFileException {
-        return parse(Files.readString(file, StandardCharsets.UTF_8), file.toString());
+        return parse(HostFileParser.read(file), file.toString());
     }
 
     /** A host described by text in the host format; {@code source} names it in errors. */
     public static SimulatedKernel parse(String text, String source) throws HostFileException {
         SimulatedHostBuilder b = builder();
-        HostFileParser.apply(text, source, b);
+        HostFileParser.applyHost(text, source, b);
         try {
             return b.build();
         } catch (IllegalArgumentException | IllegalStateException e) {

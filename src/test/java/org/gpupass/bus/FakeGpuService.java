@@ -195,7 +195,7 @@ final class FakeGpuService implements GpuService {
         synchronized (this) {
             gpus.replaceAll(g -> g.address().equals(after.address()) ? after : g);
         }
-        listeners.forEach(l -> l.gpuChanged(before, after));
+        listeners.forEach(l -> l.gpuChanged(before, after, after.holder()));
         return after;
     }
 }

@@ -346,11 +346,7 @@ class GpuManagerTest {
         SimulatedKernel k = Hosts.builtIn("dual-gpu");
         GpuManager m = open(k, "");
         m.claim("01:00.0", "win11");
-        for (PciAddress fn : List.of(NVIDIA, NVIDIA_AUDIO)) {
-            k.setDriverOverride(fn, "");
-            k.unbind(fn, "vfio-pci");
-            k.driversProbe(fn);
-        }
+        Hosts.rebindToHostDrivers(k, NVIDIA, NVIDIA_AUDIO);
         m.refresh();
         GpuStatus gpu = m.gpu(NVIDIA).orElseThrow();
         assertEquals(GpuState.HOST, gpu.state());

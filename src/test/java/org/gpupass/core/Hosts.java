@@ -77,6 +77,15 @@ final class Hosts {
         }
     }
 
+    /** What an operator does by hand to give functions back to their host drivers (outside gpupassd). */
+    static void rebindToHostDrivers(SimulatedKernel kernel, PciAddress... functions) throws Exception {
+        for (PciAddress fn : functions) {
+            kernel.setDriverOverride(fn, "");
+            kernel.unbind(fn, "vfio-pci");
+            kernel.driversProbe(fn);
+        }
+    }
+
     static PciDevice device(SimulatedKernel kernel, PciAddress address) {
         return kernel.pciDevices().stream().filter(d -> d.address().equals(address)).findFirst().orElseThrow();
     }

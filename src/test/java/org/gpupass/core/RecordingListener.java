@@ -4,15 +4,17 @@ import java.util.ArrayList;
 import java.util.List;
 
 /** Records what a GpuManager announces, in order. */
-final class RecordingListener implements GpuListener {
+class RecordingListener implements GpuListener {
     final List<String> changes = new ArrayList<>();
+    final List<String> holders = new ArrayList<>();
     final List<String> failures = new ArrayList<>();
     final List<String> transitions = new ArrayList<>();
 
     @Override
-    public synchronized void gpuChanged(GpuStatus before, GpuStatus after) {
+    public synchronized void gpuChanged(GpuStatus before, GpuStatus after, String holder) {
         if (before.state() != after.state()) {
             changes.add(after.address() + " " + before.state() + "->" + after.state());
+            holders.add(before.state() + "->" + after.state() + " '" + holder + "'");
         }
     }
 
@@ -28,5 +30,10 @@ final class RecordingListener implements GpuListener {
 
     synchronized List<String> stateChanges() {
         return List.copyOf(changes);
+    }
+
+    /** Each state change with the holder it is for, e.g. {@code host->claiming 'win11'}. */
+    synchronized List<String> stateChangeHolders() {
+        return List.copyOf(holders);
     }
 }

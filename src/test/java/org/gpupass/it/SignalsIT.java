@@ -49,7 +49,7 @@ class SignalsIT {
             assertTrue(daemon.call("Release", "ss", "01:00.0", "win11").ok());
             List<String> states = lines(out, "StateChanged");
             assertEquals(4, states.size(), String.join("\n", states));
-            assertTrue(states.get(0).endsWith("'0000:01:00.0', 'host', 'claiming', '')"), states.get(0));
+            assertTrue(states.get(0).endsWith("'0000:01:00.0', 'host', 'claiming', 'win11')"), states.get(0));
             assertTrue(states.get(1).endsWith("'0000:01:00.0', 'claiming', 'vfio', 'win11')"), states.get(1));
             assertTrue(states.get(2).endsWith("'0000:01:00.0', 'vfio', 'releasing', 'win11')"), states.get(2));
             assertTrue(states.get(3).endsWith("'0000:01:00.0', 'releasing', 'host', '')"), states.get(3));
