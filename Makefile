@@ -70,14 +70,20 @@ SED_PATHS = sed -e 's|@PKGDATADIR@|$(PKGDATADIR)|g' \
 GNOME_UUID := gpupass@gpupass.org
 GNOME_EXTDIR ?= $(DATADIR)/gnome-shell/extensions/$(GNOME_UUID)
 GNOME_SRC := desktop/gnome-shell
-GNOME_FILES := metadata.json extension.js client.js indicator.js notices.js \
-	icons/gpupass-symbolic.svg icons/gpupass-stuck-symbolic.svg
+GNOME_FILES := metadata.json extension.js client.js indicator.js notices.js
 GNOME_DOMAIN := gpupass-gnome-shell
-COMMON_FILES := desktop/common/gpuwords.mjs
+PLASMA_ID := org.gpupass.widget
+PLASMOIDDIR ?= $(DATADIR)/plasma/plasmoids/$(PLASMA_ID)
+PLASMA_SRC := desktop/plasma/package
+PLASMA_UI := main.qml GpuPass.qml CompactRepresentation.qml FullRepresentation.qml GpuRow.qml TrackedButton.qml \
+	notified.mjs
+PLASMA_DOMAIN := plasma_applet_$(PLASMA_ID)
+WORDS := desktop/common/gpuwords.mjs
+ICONS := desktop/common/icons/gpupass-symbolic.svg desktop/common/icons/gpupass-stuck-symbolic.svg
 DESKTOP_OUT ?= $(TARGET)/desktop
 
 .PHONY: all install uninstall check-built install-files install-desktop print-paths \
-	desktop gnome-shell-extension
+	desktop gnome-shell-extension plasma-widget
 
 all:
 	@echo "Build with 'mvn package', then 'make install' (PREFIX=$(PREFIX) DESTDIR=$(DESTDIR))."
@@ -148,32 +154,48 @@ install-files: install-desktop
 	  fi; \
 	fi
 
-# The GNOME Shell extension: its files, gpuwords.mjs beside them, translations compiled from
-# desktop/gnome-shell/po/*.po (msgfmt, only when there are any).
+# The GNOME Shell extension and the Plasma widget, each with a copy of gpuwords.mjs and the icons,
+# translations compiled from their po/*.po (msgfmt, only when there are any).
 install-desktop:
 	$(INSTALL) -d $(DESTDIR)$(GNOME_EXTDIR)/icons
-	@for f in $(GNOME_FILES); do \
-	  echo "$(INSTALL) -m 0644 $(GNOME_SRC)/$$f $(DESTDIR)$(GNOME_EXTDIR)/$$f"; \
-	  $(INSTALL) -m 0644 $(GNOME_SRC)/$$f $(DESTDIR)$(GNOME_EXTDIR)/$$f || exit 1; \
-	done
-	$(INSTALL) -m 0644 $(COMMON_FILES) $(DESTDIR)$(GNOME_EXTDIR)/
+	$(INSTALL) -m 0644 $(addprefix $(GNOME_SRC)/,$(GNOME_FILES)) $(WORDS) $(DESTDIR)$(GNOME_EXTDIR)/
+	$(INSTALL) -m 0644 $(ICONS) $(DESTDIR)$(GNOME_EXTDIR)/icons/
 	@for po in $(wildcard $(GNOME_SRC)/po/*.po); do \
-	  l=$$(basename $$po .po); \
-	  $(INSTALL) -d $(DESTDIR)$(GNOME_EXTDIR)/locale/$$l/LC_MESSAGES || exit 1; \
-	  echo "msgfmt -o $(DESTDIR)$(GNOME_EXTDIR)/locale/$$l/LC_MESSAGES/$(GNOME_DOMAIN).mo $$po"; \
-	  msgfmt -o $(DESTDIR)$(GNOME_EXTDIR)/locale/$$l/LC_MESSAGES/$(GNOME_DOMAIN).mo $$po || exit 1; \
+	  d=$(DESTDIR)$(GNOME_EXTDIR)/locale/$$(basename $$po .po)/LC_MESSAGES; \
+	  echo "msgfmt -o $$d/$(GNOME_DOMAIN).mo $$po"; \
+	  $(INSTALL) -d $$d && msgfmt -o $$d/$(GNOME_DOMAIN).mo $$po || exit 1; \
+	done
+	$(INSTALL) -d $(DESTDIR)$(PLASMOIDDIR)/contents/ui $(DESTDIR)$(PLASMOIDDIR)/contents/icons
+	$(INSTALL) -m 0644 $(PLASMA_SRC)/metadata.json $(DESTDIR)$(PLASMOIDDIR)/
+	$(INSTALL) -m 0644 $(addprefix $(PLASMA_SRC)/contents/ui/,$(PLASMA_UI)) $(WORDS) $(DESTDIR)$(PLASMOIDDIR)/contents/ui/
+	$(INSTALL) -m 0644 $(ICONS) $(DESTDIR)$(PLASMOIDDIR)/contents/icons/
+	@for po in $(wildcard desktop/plasma/po/*.po); do \
+	  d=$(DESTDIR)$(PLASMOIDDIR)/contents/locale/$$(basename $$po .po)/LC_MESSAGES; \
+	  echo "msgfmt -o $$d/$(PLASMA_DOMAIN).mo $$po"; \
+	  $(INSTALL) -d $$d && msgfmt -o $$d/$(PLASMA_DOMAIN).mo $$po || exit 1; \
 	done
 
-desktop: gnome-shell-extension
+desktop: gnome-shell-extension plasma-widget
 
-# The zip `gnome-extensions install` takes: the extension's files at its root.
+# The zip `gnome-extensions install` takes and the .plasmoid `kpackagetool6 -i` takes: each the
+# installed tree, zipped from its root.
 gnome-shell-extension:
-	rm -rf $(DESKTOP_OUT)/gnome-stage
-	$(MAKE) -s install-desktop DESTDIR= GNOME_EXTDIR=$(abspath $(DESKTOP_OUT))/gnome-stage >/dev/null
+	@rm -rf $(DESKTOP_OUT)/stage-gnome && mkdir -p $(DESKTOP_OUT)
+	@$(MAKE) -s install-desktop DESTDIR= GNOME_EXTDIR=$(abspath $(DESKTOP_OUT))/stage-gnome \
+	  PLASMOIDDIR=$(abspath $(DESKTOP_OUT))/stage-gnome-unused >/dev/null
 	rm -f $(DESKTOP_OUT)/$(GNOME_UUID).shell-extension.zip
-	cd $(DESKTOP_OUT)/gnome-stage && zip -q -X -r ../$(GNOME_UUID).shell-extension.zip .
-	rm -rf $(DESKTOP_OUT)/gnome-stage
+	cd $(DESKTOP_OUT)/stage-gnome && zip -q -X -r ../$(GNOME_UUID).shell-extension.zip .
+	@rm -rf $(DESKTOP_OUT)/stage-gnome $(DESKTOP_OUT)/stage-gnome-unused
 	@echo "$(DESKTOP_OUT)/$(GNOME_UUID).shell-extension.zip: gnome-extensions install --force it, then log out and in"
+
+plasma-widget:
+	@rm -rf $(DESKTOP_OUT)/stage-plasma && mkdir -p $(DESKTOP_OUT)
+	@$(MAKE) -s install-desktop DESTDIR= PLASMOIDDIR=$(abspath $(DESKTOP_OUT))/stage-plasma \
+	  GNOME_EXTDIR=$(abspath $(DESKTOP_OUT))/stage-plasma-unused >/dev/null
+	rm -f $(DESKTOP_OUT)/$(PLASMA_ID).plasmoid
+	cd $(DESKTOP_OUT)/stage-plasma && zip -q -X -r ../$(PLASMA_ID).plasmoid .
+	@rm -rf $(DESKTOP_OUT)/stage-plasma $(DESKTOP_OUT)/stage-plasma-unused
+	@echo "$(DESKTOP_OUT)/$(PLASMA_ID).plasmoid: kpackagetool6 -t Plasma/Applet -i it (-u to upgrade)"
 
 uninstall:
 	@if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ] && systemctl is-active -q gpupassd 2>/dev/null; then \
@@ -187,7 +209,12 @@ uninstall:
 	rm -f $(DESTDIR)$(POLKIT_ACTIONDIR)/org.gpupass1.policy
 	rm -f $(addprefix $(DESTDIR)$(DBUS_INTERFACESDIR)/,$(IFACES))
 	rm -f $(DESTDIR)$(LIBVIRT_HOOKDIR)/gpupassd
-	rm -rf $(DESTDIR)$(GNOME_EXTDIR)
+	rm -f $(addprefix $(DESTDIR)$(GNOME_EXTDIR)/,$(GNOME_FILES) gpuwords.mjs $(addprefix icons/,$(notdir $(ICONS))))
+	rm -f $(DESTDIR)$(GNOME_EXTDIR)/locale/*/LC_MESSAGES/$(GNOME_DOMAIN).mo
+	rm -f $(DESTDIR)$(PLASMOIDDIR)/metadata.json $(addprefix $(DESTDIR)$(PLASMOIDDIR)/contents/ui/,$(PLASMA_UI) gpuwords.mjs)
+	rm -f $(addprefix $(DESTDIR)$(PLASMOIDDIR)/contents/icons/,$(notdir $(ICONS)))
+	rm -f $(DESTDIR)$(PLASMOIDDIR)/contents/locale/*/LC_MESSAGES/$(PLASMA_DOMAIN).mo
+	-find $(DESTDIR)$(GNOME_EXTDIR) $(DESTDIR)$(PLASMOIDDIR) -depth -type d -empty -delete 2>/dev/null
 	rm -f $(DESTDIR)$(DOCDIR)/install.md $(DESTDIR)$(DOCDIR)/gpupassd.conf $(DESTDIR)$(DOCDIR)/50-gpupassd-libvirt.rules.example
 	-rmdir $(DESTDIR)$(DOCDIR) 2>/dev/null
 	@if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then systemctl daemon-reload || true; fi

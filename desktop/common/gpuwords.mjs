@@ -101,6 +101,73 @@ export function toggleAction(gpu, user) {
     return 'none';
 }
 
+/**
+ * The lines under a GPU's name and place: its driver, its holder, why it cannot be claimed, the
+ * last error. `gpu`: its properties (Driver, HostDriver, Holder, State, Claimable, Blockers,
+ * LastError).
+ */
+export function details(gpu, tr) {
+    const lines = [];
+    if (gpu.Driver && gpu.HostDriver && gpu.Driver !== gpu.HostDriver)
+        lines.push(tr('Driver: %1 (returns to %2)', gpu.Driver, gpu.HostDriver));
+    else if (gpu.Driver)
+        lines.push(tr('Driver: %1', gpu.Driver));
+    if (gpu.Holder)
+        lines.push(tr('Held by %1', displayHolder(gpu.Holder)));
+    const blockers = Array.from(gpu.Blockers ?? []);
+    if (gpu.State === 'host' && !gpu.Claimable && blockers.length > 0) {
+        lines.push(tr('Not claimable because:'));
+        blockers.forEach(b => lines.push(`• ${b}`));
+    }
+    if (gpu.LastError)
+        lines.push(tr('Last error: %1', gpu.LastError));
+    return lines;
+}
+
+/** The words of the button or menu item for a toggleAction() ('' for 'none'). */
+export function actionLabel(action, tr) {
+    switch (action) {
+    case 'claim':
+        return tr('Reserve for virtual machines');
+    case 'release':
+        return tr('Return to the host');
+    case 'confirm-return':
+        return tr('Return to the host…');
+    default:
+        return '';
+    }
+}
+
+/** What is asked before a GPU held by `holder` (a VM, another user, or '' for nobody) goes back. */
+export function confirmation(name, holder, tr) {
+    return {
+        title: tr('Return the GPU to the host?'),
+        description: holder
+            ? tr('%1 is reserved for %2. If that virtual machine is running, gpupassd refuses until it has stopped.',
+                name, displayHolder(holder))
+            : tr('%1 is on vfio-pci, ready for a virtual machine. If a virtual machine uses it, gpupassd refuses until it has stopped.',
+                name),
+        confirm: tr('Return to the host'),
+        cancel: tr('Cancel'),
+    };
+}
+
+/**
+ * The title over the daemon's message when something failed: `what` is 'claim' or 'release' for
+ * a call the user made, 'transition' for a TransitionFailed signal; `errorName` the D-Bus error.
+ */
+export function failureTitle(name, what, errorName, tr) {
+    if (errorName === 'org.gpupass1.Error.InUse')
+        return tr('%1 is still in use', name);
+    if (errorName === 'org.freedesktop.DBus.Error.AccessDenied')
+        return tr('Not allowed to move %1', name);
+    if (what === 'claim')
+        return tr('Could not reserve %1 for virtual machines', name);
+    if (what === 'release')
+        return tr('Could not return %1 to the host', name);
+    return tr('Moving %1 failed', name);
+}
+
 /** Fills %1, %2, ... of a translated string (for gettext, which has no such formatting). */
 export function fill(text, args) {
     return text.replace(/%(\d)/g, (m, n) => (n >= 1 && n <= args.length ? String(args[n - 1]) : m));

@@ -53,27 +53,11 @@ class GpuToggle extends QuickMenuToggle {
         };
         if (GpuWords.modelName(this.title) !== this.title)
             line(this.title);
-        if (p.Driver && p.Driver !== p.HostDriver && p.HostDriver)
-            line(tr('Driver: %1 (returns to %2)', p.Driver, p.HostDriver));
-        else if (p.Driver)
-            line(tr('Driver: %1', p.Driver));
-        if (p.Holder)
-            line(tr('Held by %1', GpuWords.displayHolder(p.Holder)));
-        if (p.State === 'host' && !p.Claimable && (p.Blockers ?? []).length > 0) {
-            line(tr('Not claimable because:'));
-            p.Blockers.forEach(b => line(`• ${b}`));
-        }
-        if (p.LastError)
-            line(tr('Last error: %1', p.LastError));
+        GpuWords.details(p, tr).forEach(line);
 
         const action = GpuWords.toggleAction(p, user);
-        const labels = {
-            'claim': tr('Reserve for virtual machines'),
-            'release': tr('Return to the host'),
-            'confirm-return': tr('Return to the host…'),
-        };
-        this._actionItem.label.text = labels[action] ?? '';
-        this._actionItem.visible = action in labels;
+        this._actionItem.label.text = GpuWords.actionLabel(action, tr);
+        this._actionItem.visible = action !== 'none';
     }
 });
 
@@ -172,7 +156,7 @@ class GpuPassIndicator extends SystemIndicator {
                 await this._client.release(gpu.path, p.Holder);
             } else if (action === 'confirm-return') {
                 Main.panel.statusArea.quickSettings.menu.close();
-                if (await this.notices.confirmReturn(name, GpuWords.displayHolder(p.Holder ?? '')))
+                if (await this.notices.confirmReturn(GpuWords.confirmation(name, p.Holder ?? '', tr)))
                     await this._client.release(gpu.path, p.Holder ?? '');
             } else if (!fromMenu) {
                 toggle.menu.open(); // not claimable, moving or stuck: the menu says why
@@ -185,24 +169,14 @@ class GpuPassIndicator extends SystemIndicator {
     _callFailed(path, name, action, e) {
         if (e.matches?.(Gio.IOErrorEnum, Gio.IOErrorEnum.CANCELLED))
             return;
-        let title;
-        if (e.dbusName === 'org.gpupass1.Error.InUse')
-            title = tr('%1 is still in use', name);
-        else if (action === 'claim')
-            title = tr('Could not reserve %1 for virtual machines', name);
-        else
-            title = tr('Could not return %1 to the host', name);
         console.warn(`gpupass: ${action} of ${path} failed: ${e.dbusName ?? ''} ${e.message}`);
-        this.notices.show(path, title, e.message);
+        const what = action === 'claim' ? 'claim' : 'release';
+        this.notices.show(path, GpuWords.failureTitle(name, what, e.dbusName ?? '', tr), e.message);
     }
 
     _transitionFailed(path, address, errorName, message) {
-        const gpu = this._client.gpus.get(path);
-        const name = gpu?.Name || address;
-        const title = errorName === 'org.gpupass1.Error.InUse'
-            ? tr('%1 is still in use', name)
-            : tr('Moving %1 failed', name);
-        this.notices.show(path, title, message);
+        const name = this._client.gpus.get(path)?.Name || address;
+        this.notices.show(path, GpuWords.failureTitle(name, 'transition', errorName, tr), message);
     }
 });
 

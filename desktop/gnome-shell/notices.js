@@ -77,21 +77,16 @@ export class Notices {
     }
 
     /**
-     * Asks before a GPU goes back to the host from `holder`; resolves true for "Return to the
-     * host", false for Cancel or Escape.
+     * Asks before a GPU goes back to the host from its holder (`words`: GpuWords.confirmation());
+     * resolves true for "Return to the host", false for Cancel or Escape.
      */
-    confirmReturn(name, holder) {
+    confirmReturn(words) {
         this.dialog?.close();
         return new Promise(resolve => {
             const dialog = new ModalDialog.ModalDialog({destroyOnClose: true});
-            const description = holder
-                ? _('%s is reserved for %s. If that virtual machine is running, gpupassd refuses until it has stopped.')
-                    .format(name, holder)
-                : _('%s is on vfio-pci, ready for a virtual machine. If a virtual machine uses it, gpupassd refuses until it has stopped.')
-                    .format(name);
             dialog.contentLayout.add_child(new Dialog.MessageDialogContent({
-                title: _('Return the GPU to the host?'),
-                description,
+                title: words.title,
+                description: words.description,
             }));
             let answered = false;
             const answer = yes => {
@@ -102,8 +97,8 @@ export class Notices {
                 resolve(yes);
             };
             dialog.setButtons([
-                {label: _('Cancel'), action: () => answer(false), key: Clutter.KEY_Escape},
-                {label: _('Return to the host'), action: () => answer(true), default: true},
+                {label: words.cancel, action: () => answer(false), key: Clutter.KEY_Escape},
+                {label: words.confirm, action: () => answer(true), default: true},
             ]);
             dialog.connect('destroy', () => {
                 if (this.dialog === dialog)

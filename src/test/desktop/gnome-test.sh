@@ -212,6 +212,6 @@ sleep 0.5
 errs=$(grep -n -E "extensions/$UUID/|JS ERROR|JS WARNING|Gjs-CRITICAL|Gjs-WARNING" "$RIG_WORK/gnome-shell.log" | grep -F -e "$UUID" -e gpupass)
 if [ -z "$errs" ]; then ok "the shell's log has no JavaScript errors or warnings from the extension"
 else not_ok "JavaScript errors from the extension in the shell's log"; echo "$errs" | sed 's/^/#   /'; fi
-echo "# gnome-shell RSS: $(rss_mib "$(pgrep -P "$shell_pid" -x gnome-shell || pgrep -x gnome-shell | head -1)") MiB"
+echo "# gnome-shell RSS: $(rss_mib "$shell_pid") MiB"
 
 finish

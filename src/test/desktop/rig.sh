@@ -132,9 +132,10 @@ rig_env() {
 rig_as_tester() {
     chroot --userspec="$RIG_UID:$RIG_GID" "$RIG_ROOT" env -i $(rig_env) "$@"
 }
-rig_bg() {
+rig_bg() { # (chroot and env exec the command: RIG_BG_PID is the command's own pid)
     local log=$1; shift
-    rig_as_tester "$@" >"$log" 2>&1 &
+    # shellcheck disable=SC2046
+    (exec chroot --userspec="$RIG_UID:$RIG_GID" "$RIG_ROOT" env -i $(rig_env) "$@") >"$log" 2>&1 &
     RIG_BG_PID=$!
 }
 
