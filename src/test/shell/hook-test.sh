@@ -9,11 +9,17 @@
 #     - release end: ReleaseDomain with the name;
 #     - every other operation: exit 0, busctl not run, stdin not read (no hang on an open pipe);
 #     - XML without <hostdev>: exit 0 without calling the daemon;
-#     - XML over 128 KiB with a hostdev: exit 1 with a clear message;
+#     - XML over 128 KiB (busctl's argument limit) with a hostdev: handed whole, byte-exact, on
+#       stdin to gpupassctl claim-domain (GPUPASS_CTL, a fake here), busctl not run; up to 131071
+#       bytes still busctl; gpupassctl missing or failing: exit 1 with a clear message;
 #     - daemon error: exit 1, the daemon's message on stderr; daemon not running: clear message.
 #  B. with the real busctl on a private dbus-daemon (private-bus.sh) and a stand-in org.gpupass1
 #     (fake-gpupass-service.py; needs root, python3-dbus, python3-gi): the XML arrives byte-exact,
-#     a D-Bus error's message reaches stderr, and "not running" is reported as such.
+#     also over 128 KiB through the real gpupassctl (needs target/gpupassd.jar), a D-Bus error's
+#     message reaches stderr, and "not running" is reported as such.
+#  C. the real daemon (target/gpupassd.jar --simulate) on that bus: the same domain behaves the
+#     same below and above 128 KiB: a <hostdev> inside <metadata> or a comment claims nothing, one
+#     in <devices> claims the GPU.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -32,26 +38,36 @@ check "hook is executable" test -x "$HOOK"
 check "hook is valid POSIX sh (dash -n)" dash -n "$HOOK"
 check "hook never calls virsh/libvirt" sh -c "! grep -vE '^\s*#' '$HOOK' | grep -qE 'virsh|virt-|libvirtd '"
 
-# ---- the fake busctl --------------------------------------------------------------------
+# ---- the fake busctl and gpupassctl ----------------------------------------------------
+# One script under two names: it records argv (NUL-separated), stdin and the call in $FAKE_REC.*
+# (as busctl) or $FAKE_REC.ctl* (as gpupassctl) and answers per $FAKE_MODE as that tool does.
 fake=$work/fake-busctl
+fakectl=$work/fake-gpupassctl
 cat >"$fake" <<'FAKE'
 #!/bin/bash
-# records argv (NUL-separated) and stdin; answers per $FAKE_MODE
-rec=${FAKE_REC:?}
-: >"$rec.argv"
-for a in "$@"; do printf '%s\0' "$a" >>"$rec.argv"; done
-cat >"$rec.stdin"
-echo called >>"$rec.calls"
-case "${FAKE_MODE:-ok}" in
-    ok) echo 'ao 1 "/org/gpupass1/gpu/pci_0000_01_00_0"' ;;
-    fail) echo "Call failed: GPU 0000:01:00.0 (NVIDIA AD103) is in use: pid 2211 Xorg uid 0 (sddm.service)" >&2; exit 1 ;;
-    down) echo "Call failed: The name org.gpupass1 was not provided by any .service files" >&2; exit 1 ;;
-    nobus) echo "Failed to connect to bus: No such file or directory" >&2; exit 1 ;;
-    timeout) echo "Call failed: Connection timed out" >&2; exit 1 ;;
+case "${0##*/}" in *gpupassctl) rec=${FAKE_REC:?}.ctl ;; *) rec=${FAKE_REC:?}. ;; esac
+: >"${rec}argv"
+for a in "$@"; do printf '%s\0' "$a" >>"${rec}argv"; done
+cat >"${rec}stdin"
+echo called >>"${rec}calls"
+# fail MESSAGE GPUPASSCTL-EXIT: the error as busctl ("Call failed: ", exit 1) or gpupassctl says it
+fail() { if [ "$rec" = "$FAKE_REC." ]; then echo "Call failed: $1" >&2; exit 1; fi; echo "gpupassctl: $1" >&2; exit "$2"; }
+case "${FAKE_MODE:-ok}/${0##*/}" in
+    ok/*gpupassctl) echo "0000:01:00.0 is on vfio-pci for ${!#}" ;;
+    ok/*) echo 'ao 1 "/org/gpupass1/gpu/pci_0000_01_00_0"' ;;
+    fail/*) fail "GPU 0000:01:00.0 (NVIDIA AD103) is in use: pid 2211 Xorg uid 0 (sddm.service)" 11 ;;
+    down/*gpupassctl) fail "gpupassd is not running on this bus (The name org.gpupass1 was not provided by any .service files)" 17 ;;
+    down/*) fail "The name org.gpupass1 was not provided by any .service files" ;;
+    nobus/*gpupassctl) fail "cannot connect to the system bus (unix:path=/var/run/dbus/system_bus_socket): /var/run/dbus/system_bus_socket does not exist; check that the D-Bus system bus runs" 1 ;;
+    nobus/*) echo "Failed to connect to bus: No such file or directory" >&2; exit 1 ;;
+    timeout/*gpupassctl) fail "No reply within specified time" 1 ;;
+    timeout/*) fail "Connection timed out" ;;
+    usage/*gpupassctl) printf 'gpupassctl: --timeout=soon: expected a number of seconds\n\nUsage: gpupassctl [OPTIONS] COMMAND\n' >&2; exit 2 ;;
 esac
 FAKE
 chmod +x "$fake"
-export GPUPASS_BUSCTL=$fake
+ln -s "$fake" "$fakectl"
+export GPUPASS_BUSCTL=$fake GPUPASS_CTL=$fakectl
 
 # a nasty domain XML: every shell metacharacter, non-ASCII, CR, tabs, trailing newlines
 xml=$work/domain.xml
@@ -80,13 +96,21 @@ huge=$work/huge.xml
     printf "      <source><address domain='0x0000' bus='0x01' slot='0x00' function='0x1'/></source>\n"
     printf '    </hostdev>\n  </devices>\n'
 } >"$huge"
-huge_reduced=$work/huge-reduced.xml
-{
-    printf "<domain><devices><hostdev mode='subsystem' type='pci' managed='no'/>"
-    printf "<hostdev mode='subsystem' type='pci' managed='no'/><hostdev mode='subsystem' type='pci' managed='yes'>\n"
-    printf "      <source><address domain='0x0000' bus='0x01' slot='0x00' function='0x1'/></source>\n"
-    printf '    </hostdev></devices></domain>'
-} >"$huge_reduced"
+# pad FILE SIZE: FILE made exactly SIZE bytes by a comment of x's before the final </domain>
+pad() {
+    local file=$1 size=$2 have
+    head -c -10 "$file" >"$file.tmp"   # all but "</domain>\n"
+    have=$(wc -c <"$file.tmp")
+    { printf '<!--'; head -c $(( size - have - 18 )) /dev/zero | tr '\0' x; printf -- '-->\n</domain>\n'; } >>"$file.tmp"
+    mv "$file.tmp" "$file"
+}
+edge_busctl=$work/edge-131071.xml
+edge_ctl=$work/edge-131072.xml
+for f in "$edge_busctl" "$edge_ctl"; do
+    printf "<domain><devices><hostdev mode='subsystem' type='pci' managed='no'/></devices></domain>\n" >"$f"
+done
+pad "$edge_busctl" 131071
+pad "$edge_ctl" 131072
 nohostdev=$work/nohostdev.xml
 printf '<domain><name>plain</name><devices><disk/></devices></domain>\n' >"$nohostdev"
 
@@ -150,8 +174,40 @@ for shell in dash bash; do
     check "$where XML without <hostdev>: exit 0, daemon not called" test "$rc" -eq 0 -a ! -e "$work/rec.calls"
 
     run_hook "$shell" "$path" "$huge" huge prepare begin -
-    check "$where XML over 128 KiB: reduced to its hostdevs and passed (rc=$rc)" test "$rc" -eq 0
-    check "$where  ... the reduced XML holds exactly the hostdevs" cmp -s <(last_arg) "$huge_reduced"
+    check "$where XML over 128 KiB: exit 0 (rc=$rc $errout)" test "$rc" -eq 0
+    check "$where  ... busctl not run" test ! -e "$work/rec.calls"
+    check "$where  ... gpupassctl --timeout=120 claim-domain -- huge" \
+        test "$(tr '\0' ' ' <"$work/rec.ctlargv")" = "--timeout=120 claim-domain -- huge "
+    check "$where  ... the whole XML on its stdin, byte-exact (not cut down)" cmp -s "$work/rec.ctlstdin" "$huge"
+    export GPUPASS_BUS_ADDRESS="unix:path=/run/test bus/socket"
+    run_hook "$shell" "$path" "$huge" -x prepare begin -
+    check "$where  ... GPUPASS_BUS_ADDRESS -> --bus=..., domain -x after -- (rc=$rc $(tr "\\0" "|" <"$work/rec.ctlargv"))" \
+        test "$(tr '\0' '|' <"$work/rec.ctlargv")" = "--bus=unix:path=/run/test bus/socket|--timeout=120|claim-domain|--|-x|"
+    unset GPUPASS_BUS_ADDRESS
+    run_hook "$shell" "$path" "$edge_busctl" edge prepare begin -
+    check "$where 131071 bytes: still busctl (rc=$rc)" \
+        test "$rc" -eq 0 -a ! -e "$work/rec.ctlcalls" -a "$(wc -c <"$edge_busctl")" -eq 131071
+    check "$where  ... byte-exact" cmp -s <(last_arg) "$edge_busctl"
+    run_hook "$shell" "$path" "$edge_ctl" edge prepare begin -
+    check "$where 131072 bytes: gpupassctl (rc=$rc)" \
+        test "$rc" -eq 0 -a ! -e "$work/rec.calls" -a "$(wc -c <"$edge_ctl")" -eq 131072
+    check "$where  ... byte-exact" cmp -s "$work/rec.ctlstdin" "$edge_ctl"
+    GPUPASS_CTL=$work/no-such-gpupassctl run_hook "$shell" "$path" "$huge" huge prepare begin -
+    check "$where over 128 KiB without gpupassctl: exit 1, says so, busctl not run ($errout)" \
+        test "$rc" -eq 1 -a ! -e "$work/rec.calls" -a -n "$(grep -F "gpupassctl, which is not installed here" "$work/err")"
+    FAKE_MODE=fail run_hook "$shell" "$path" "$huge" huge prepare begin -
+    check "$where over 128 KiB, daemon error: exit 1, its message ($errout)" test "$rc" -eq 1 -a \
+        "$errout" = "gpupassd hook: ClaimDomain for domain 'huge' failed: GPU 0000:01:00.0 (NVIDIA AD103) is in use: pid 2211 Xorg uid 0 (sddm.service)"
+    FAKE_MODE=down run_hook "$shell" "$path" "$huge" huge prepare begin -
+    check "$where over 128 KiB, daemon not running: says so ($errout)" \
+        test "$rc" -eq 1 -a -n "$(grep -F "gpupassd is not running (org.gpupass1" "$work/err")"
+    FAKE_MODE=nobus run_hook "$shell" "$path" "$huge" huge prepare begin -
+    check "$where over 128 KiB, no system bus: says so" test "$rc" -eq 1 -a -n "$(grep -F "cannot reach the system bus" "$work/err")"
+    FAKE_MODE=timeout run_hook "$shell" "$path" "$huge" huge prepare begin -
+    check "$where over 128 KiB, timeout: says so" test "$rc" -eq 1 -a -n "$(grep -F "did not answer ClaimDomain" "$work/err")"
+    FAKE_MODE=usage run_hook "$shell" "$path" "$huge" huge prepare begin -
+    check "$where over 128 KiB, gpupassctl usage error: its first line only ($errout)" test "$rc" -eq 1 -a \
+        "$errout" = "gpupassd hook: ClaimDomain for domain 'huge' failed: --timeout=soon: expected a number of seconds"
 
     FAKE_MODE=fail run_hook "$shell" "$path" "$xml" win11 prepare begin -
     check "$where daemon error: exit 1 (rc=$rc)" test "$rc" -eq 1
@@ -207,5 +263,73 @@ run_hook sh "$HOOK" "$xml" fail-vm prepare begin -
 check "real busctl: a D-Bus error exits 1 (rc=$rc)" test "$rc" -eq 1
 check "real busctl: the daemon's message on stderr ($errout)" \
     contains "$errout" "ClaimDomain for domain 'fail-vm' failed: GPU 0000:01:00.0 is in use: pid 1234 Xorg (sddm.service)"
+
+
+# ---- B, over 128 KiB: the real gpupassctl (needs the jar) ---------------------------------
+JAR=$PROJECT_ROOT/target/gpupassd.jar
+if [ ! -f "$JAR" ]; then
+    skip_or_fail "the checks over 128 KiB with the real gpupassctl and daemon need $JAR (mvn package)"
+    finish; exit
+fi
+export GPUPASS_CTL=$PROJECT_ROOT/bin/gpupassctl XDG_CACHE_HOME=$work/cache
+rm -f "$work/record/"*
+run_hook sh "$HOOK" "$huge" 'huge "quoted" é' prepare begin -
+check "real gpupassctl: ClaimDomain over 128 KiB succeeds (rc=$rc $errout)" test "$rc" -eq 0
+check "real gpupassctl: the daemon receives the $(wc -c <"$huge")-byte XML byte-exact" cmp -s "$work/record/ClaimDomain.xml" "$huge"
+check "real gpupassctl: the domain name unchanged" test "$(cat "$work/record/ClaimDomain.domain")" = 'huge "quoted" é'
+run_hook sh "$HOOK" "$huge" -x prepare begin -
+check "real gpupassctl: a domain named '-x' (rc=$rc $errout)" test "$rc" -eq 0 -a "$(cat "$work/record/ClaimDomain.domain")" = "-x"
+run_hook sh "$HOOK" "$huge" fail-vm prepare begin -
+check "real gpupassctl: the daemon's message on stderr, exit 1 (rc=$rc $errout)" test "$rc" -eq 1 -a \
+    "$errout" = "gpupassd hook: ClaimDomain for domain 'fail-vm' failed: GPU 0000:01:00.0 is in use: pid 1234 Xorg (sddm.service)"
+kill "$svc" 2>/dev/null; wait "$svc" 2>/dev/null; svc=""
+run_hook sh "$HOOK" "$huge" huge prepare begin -
+check "real gpupassctl, no daemon: exit 1, 'not running' ($errout)" test "$rc" -eq 1 -a -n "$(grep -F "gpupassd is not running" "$work/err")"
+
+# ---- C: the real daemon decides, the same below and above 128 KiB -------------------------
+hostdev() { printf "<hostdev mode='subsystem' type='pci' managed='%s'><source><address domain='0x0000' bus='0x01' slot='0x00' function='0x%s'/></source></hostdev>" "$1" "$2"; }
+# A domain whose only <hostdev> elements are in namespaced <metadata>, a comment and CDATA: it uses no GPU.
+unused=$work/unused.xml
+{
+    printf "<domain type='kvm'>\n  <name>unused</name>\n  <description><![CDATA[%s]]></description>\n" "$(hostdev no 1)"
+    printf '  <metadata>\n    <app:config xmlns:app="https://example.org/app/1.0">%s</app:config>\n  </metadata>\n' "$(hostdev no 0)"
+    printf '  <!-- %s -->\n' "$(hostdev no 0)"
+    printf "  <devices>\n    <disk type='file' device='disk'><source file='/var/lib/libvirt/images/unused.qcow2'/></disk>\n  </devices>\n</domain>\n"
+} >"$unused"
+used=$work/used.xml
+{
+    printf "<domain type='kvm'>\n  <name>used</name>\n  <metadata><app:x xmlns:app='urn:x'>%s</app:x></metadata>\n" "$(hostdev yes 1)"
+    printf '  <devices>\n    %s\n    %s\n  </devices>\n</domain>\n' "$(hostdev no 0)" "$(hostdev no 1)"
+} >"$used"
+managed=$work/managed.xml
+printf "<domain><name>managed</name><devices>%s</devices></domain>\n" "$(hostdev yes 0)" >"$managed"
+for f in "$unused" "$used" "$managed"; do cp "$f" "${f%.xml}-big.xml"; pad "${f%.xml}-big.xml" 200000; done
+printf '' >"$work/empty.conf"
+java -XX:TieredStopAtLevel=1 -jar "$JAR" --bus="$addr" --simulate --state-dir="$work/state" --config="$work/empty.conf" \
+    >"$work/daemon.log" 2>&1 &
+svc=$!
+for _ in $(seq 1 150); do
+    [ "$(busctl --address="$addr" call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus NameHasOwner s org.gpupass1 2>/dev/null)" = "b true" ] && break
+    sleep 0.1
+done
+check "gpupassd (simulated dual-gpu) is on the bus" kill -0 "$svc"
+nvidia() { busctl --address="$addr" get-property org.gpupass1 /org/gpupass1/gpu/pci_0000_01_00_0 org.gpupass1.Gpu "$1"; }
+for f in "$unused" "$work/unused-big.xml"; do
+    run_hook sh "$HOOK" "$f" unused prepare begin -
+    check "real daemon: $(wc -c <"$f") bytes, hostdevs only in <metadata>, a comment, CDATA: exit 0, nothing claimed (rc=$rc $errout; $(nvidia State))" \
+        test "$rc" -eq 0 -a "$(nvidia State)" = 's "host"'
+done
+for f in "$used" "$work/used-big.xml"; do
+    run_hook sh "$HOOK" "$f" used prepare begin -
+    check "real daemon: $(wc -c <"$f") bytes, the GPU's hostdevs in <devices>: claimed for the domain (rc=$rc $errout)" \
+        test "$rc" -eq 0 -a "$(nvidia State)" = 's "vfio"' -a "$(nvidia Holder)" = 's "used"'
+    run_hook sh "$HOOK" "$f" used release end -
+    check "real daemon: release end gives it back (rc=$rc $errout)" test "$rc" -eq 0 -a "$(nvidia State)" = 's "host"'
+done
+for f in "$managed" "$work/managed-big.xml"; do
+    run_hook sh "$HOOK" "$f" managed prepare begin -
+    check "real daemon: $(wc -c <"$f") bytes, managed='yes': exit 1 with the daemon's message ($errout)" \
+        test "$rc" -eq 1 -a "$(nvidia State)" = 's "host"' -a -n "$(grep -F "ClaimDomain for domain 'managed' failed: " "$work/err" | grep -F "managed='yes'")"
+done
 
 finish

@@ -1,6 +1,7 @@
 package org.gpupass;
 
 import java.nio.file.Path;
+import org.gpupass.bus.BusEndpoint;
 
 /**
  * gpupassd's command line (the spec's table). {@code simulate} is null when off, {@code ""} for the default
@@ -44,7 +45,7 @@ record DaemonOptions(String bus, Path sysfsRoot, Path stateDir, Path config, Str
             String name = eq < 0 ? arg : arg.substring(0, eq);
             String value = eq < 0 ? null : arg.substring(eq + 1);
             switch (name) {
-                case "--bus" -> bus = required(name, value);
+                case "--bus" -> bus = busAddress(required(name, value));
                 case "--sysfs-root" -> root = Path.of(required(name, value));
                 case "--state-dir" -> state = Path.of(required(name, value));
                 case "--config" -> config = Path.of(required(name, value));
@@ -55,6 +56,16 @@ record DaemonOptions(String bus, Path sysfsRoot, Path stateDir, Path config, Str
             }
         }
         return new DaemonOptions(bus, root, state, config, simulate, help, version);
+    }
+
+    /** Checked here so that a bad address is a usage error, not a failure after start-up began. */
+    private static String busAddress(String address) throws UsageException {
+        try {
+            BusEndpoint.of(address);
+        } catch (BusEndpoint.BadAddress e) {
+            throw new UsageException("--bus: " + e.getMessage());
+        }
+        return address;
     }
 
     private static String required(String name, String value) throws UsageException {

@@ -64,9 +64,10 @@ public final class Main {
     }
 
     /**
-     * Runs until told to stop (0) or the bus is lost (1). Connecting to the bus and reading the host
-     * each take a good part of the start-up, so they overlap; the name is requested only once the
-     * objects are exported.
+     * Runs until told to stop (0) or the bus is lost (1). Connecting to the bus overlaps with making
+     * the host port; the state directory is opened only once the bus has said that no other instance
+     * owns the name (a second daemon on the same bus would share it); the name is requested only once
+     * the objects are exported.
      */
     private static int serve(DaemonOptions options, Callable<Host> hostFactory, Config config, Path stateDir,
                              Logger log) throws Exception {
@@ -78,22 +79,30 @@ public final class Main {
                 connecting.completeExceptionally(e);
             }
         }, "bus-connect").start();
-        try (GpuManager core = GpuManager.open(hostFactory.call(), config, stateDir, version());
-             BusService bus = connected(connecting)) {
-            bus.serve(core);
-            Signal.handle(new Signal("TERM"), s -> bus.finish(BusService.End.STOPPED));
-            Signal.handle(new Signal("INT"), s -> bus.finish(BusService.End.STOPPED));
-            log.info("gpupassd {} serving {} on {} (state in {})", version(), options.simulate() != null
-                    ? "the simulated host " + (options.simulate().isEmpty() ? "dual-gpu" : options.simulate())
-                    : "sysfs under " + options.sysfsRoot(),
-                    options.bus() == null ? "the system bus" : options.bus(), stateDir);
-            BusService.End end = bus.awaitEnd();
-            log.info(end == BusService.End.STOPPED ? "Stopping" : "Exiting so that systemd restarts the daemon");
-            return end == BusService.End.STOPPED ? 0 : 1;
+        try {
+            Host host = hostFactory.call();
+            BusService connected = connected(connecting);
+            try (GpuManager core = GpuManager.open(host, config, stateDir, version()); BusService bus = connected) {
+                return run(options, core, bus, stateDir, log);
+            }
         } catch (Exception e) {
             connecting.thenAccept(BusService::close);
             throw e;
         }
+    }
+
+    private static int run(DaemonOptions options, GpuManager core, BusService bus, Path stateDir, Logger log)
+            throws Exception {
+        bus.serve(core);
+        Signal.handle(new Signal("TERM"), s -> bus.finish(BusService.End.STOPPED));
+        Signal.handle(new Signal("INT"), s -> bus.finish(BusService.End.STOPPED));
+        log.info("gpupassd {} serving {} on {} (state in {})", version(), options.simulate() != null
+                ? "the simulated host " + (options.simulate().isEmpty() ? "dual-gpu" : options.simulate())
+                : "sysfs under " + options.sysfsRoot(),
+                options.bus() == null ? "the system bus" : options.bus(), stateDir);
+        BusService.End end = bus.awaitEnd();
+        log.info(end == BusService.End.STOPPED ? "Stopping" : "Exiting so that systemd restarts the daemon");
+        return end == BusService.End.STOPPED ? 0 : 1;
     }
 
     private static BusService connected(CompletableFuture<BusService> connecting) throws Exception {

@@ -3,6 +3,7 @@ package org.gpupass.bus;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -45,6 +46,7 @@ public final class BusService implements AutoCloseable {
         t.setDaemon(true);
         return t;
     });
+    private BusEndpoint endpoint;
     private DBusConnection connection;
     private BusPublisher publisher;
     private FastReplies.Registration fastStatus;
@@ -63,19 +65,50 @@ public final class BusService implements AutoCloseable {
     }
 
     /**
-     * Connects to {@code address} (null: the system bus) and authenticates, nothing more; the daemon
-     * does this while the core reads the host, since each takes a good part of the start-up time.
+     * Connects to {@code address} (null: the system bus) and authenticates, and fails if another
+     * process owns {@code org.gpupass1} there; the daemon does this while it reads the host, and before
+     * it opens the state directory that another instance on the same bus would share.
      */
     public static BusService connect(String address, SdNotify notify) throws DBusException {
         BusService bus = new BusService(notify);
-        bus.open(address);
+        try {
+            bus.open(BusEndpoint.of(address));
+            bus.refuseIfNameOwned();
+        } catch (DBusException | RuntimeException e) {
+            if (bus.connection != null) {
+                bus.connection.disconnect();
+            }
+            throw e;
+        }
         return bus;
     }
 
-    private void open(String address) throws DBusException {
-        DBusConnectionBuilder builder = address == null ? DBusConnectionBuilder.forSystemBus()
-                : DBusConnectionBuilder.forAddress(address);
-        connection = builder.withShared(false)
+    private void open(BusEndpoint endpoint) throws DBusException {
+        this.endpoint = endpoint;
+        DBusConnectionBuilder builder = endpoint.builder();
+        try {
+            connection = connectionOf(builder);
+        } catch (DBusException e) {
+            throw endpoint.unreachable(e);
+        }
+    }
+
+    /** Another instance serving this bus: say who, instead of dbus-java's "Failed to register bus name". */
+    private void refuseIfNameOwned() throws DBusException {
+        Optional<NameOwner> owner = NameOwner.of(connection, BusNames.BUS_NAME);
+        if (owner.isPresent()) {
+            throw new DBusException(alreadyServed(owner.get(),
+                    "this instance stops before it opens its state directory"));
+        }
+    }
+
+    private String alreadyServed(NameOwner owner, String what) {
+        return "another process already owns " + BusNames.BUS_NAME + " on " + endpoint.describe() + ": "
+                + owner.describe() + "; " + what + "; is gpupassd running already? (systemctl status gpupassd)";
+    }
+
+    private DBusConnection connectionOf(DBusConnectionBuilder builder) throws DBusException {
+        return builder.withShared(false)
                 .receivingThreadConfig().withMethodCallThreadCount(METHOD_THREADS).withSignalThreadCount(1)
                 .connectionConfig()
                 .withDisconnectCallback(new IDisconnectCallback() {
@@ -109,7 +142,16 @@ public final class BusService implements AutoCloseable {
                 finish(End.BUS_LOST);
             }
         });
-        connection.requestBusName(BusNames.BUS_NAME);
+        try {
+            connection.requestBusName(BusNames.BUS_NAME);
+        } catch (DBusException e) {
+            // Lost a race with an instance that started at the same time, or the bus policy says no.
+            Optional<NameOwner> owner = NameOwner.of(connection, BusNames.BUS_NAME);
+            throw new DBusException(owner.isPresent()
+                    ? alreadyServed(owner.get(), "it took the name while this one started")
+                    : "cannot own " + BusNames.BUS_NAME + " on " + endpoint.describe() + ": " + e.getMessage()
+                            + " (does the bus policy, dbus-policy/org.gpupass1.conf, let this user own it?)", e);
+        }
         LOG.info("On the bus as {} ({}), {} GPU(s)", BusNames.BUS_NAME, connection.getUniqueName(),
                 service.gpus().size());
         updateStatus();

@@ -26,6 +26,9 @@ public final class Doctor {
               2 usage
             """;
 
+    static final CommandLine.Spec SPEC = new CommandLine.Spec("doctor",
+            CommandLine.concat(List.of(CommandLine.Option.flag("--json")), HostOptions.OPTIONS), List.of());
+
     private Doctor() {
     }
 
@@ -33,22 +36,17 @@ public final class Doctor {
     public static int run(List<String> args, PrintStream out, PrintStream err) {
         HostOptions options;
         Host host;
-        boolean json = false;
+        boolean json;
         try {
-            options = HostOptions.parse(args);
-            for (String word : options.rest()) {
-                switch (word) {
-                    case "--json" -> json = true;
-                    case "--help", "-h" -> {
-                        out.print(USAGE);
-                        return 0;
-                    }
-                    default -> throw new HostOptions.UsageException(
-                            (word.startsWith("-") ? "unknown option: " : "unexpected argument: ") + word);
-                }
+            CommandLine line = CommandLine.parse(args, SPEC);
+            if (line.help() || line.version()) {
+                out.print(line.help() ? USAGE : Gpupassctl.versionLine());
+                return 0;
             }
+            json = line.has("--json");
+            options = HostOptions.of(line);
             host = options.host();
-        } catch (HostOptions.UsageException e) {
+        } catch (CommandLine.UsageException e) {
             err.println("gpupassctl doctor: " + e.getMessage());
             err.print(USAGE);
             return 2;

@@ -1,9 +1,14 @@
 package org.gpupass.cli;
 
+import java.io.InputStream;
 import java.io.PrintStream;
+import java.math.BigDecimal;
+import java.math.RoundingMode;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import org.freedesktop.dbus.DBusPath;
 import org.freedesktop.dbus.connections.impl.DBusConnection;
@@ -13,7 +18,9 @@ import org.freedesktop.dbus.exceptions.DBusExecutionException;
 import org.freedesktop.dbus.interfaces.Properties;
 import org.freedesktop.dbus.messages.MethodCall;
 import org.freedesktop.dbus.types.Variant;
+import org.gpupass.bus.BusEndpoint;
 import org.gpupass.core.ErrorKind;
+import org.gpupass.core.Printable;
 import org.gpupass1.Error;
 import org.gpupass1.Manager;
 
@@ -23,31 +30,57 @@ import org.gpupass1.Manager;
  */
 public final class Gpupassctl {
     static final String USAGE = """
-            Usage: gpupassctl [--bus=ADDRESS] [--timeout=SECONDS] COMMAND
+            Usage: gpupassctl [OPTIONS] COMMAND [OPERANDS]
               status [--json]          the GPUs, their state and holder (--json: the Gpu properties)
               claim DEVICE HOLDER      bind the GPU (and all its functions) to vfio-pci for HOLDER;
                                        DEVICE is e.g. 01:00.0 or 0000:01:00.0, or "" for the one claimable GPU
               release DEVICE [HOLDER]  give it back to its host drivers; without HOLDER, whoever holds it
+              claim-domain DOMAIN      ClaimDomain with the libvirt domain XML on stdin (as the libvirt hook
+                                       does for XML over busctl's 128 KiB): claims the GPUs of its
+                                       <hostdev> elements for DOMAIN, e.g. virsh dumpxml DOM | ... claim-domain DOM
               monitor                  print state changes and failures as they happen, one line each
               doctor [--json]          is this machine ready for passthrough? (offline; see doctor --help)
               hostdev-xml DEVICE       <hostdev managed='no'> elements for every function of a GPU (offline)
+            Options of the commands that talk to gpupassd:
               --bus=ADDRESS            a bus other than the system bus, e.g. unix:path=/tmp/demo/bus
-              --timeout=SECONDS        how long claim and release may take (default 300)
+              --timeout=SECONDS        how long a call may take (default 300; more than 0, at most 2147483)
               --help, --version
+            Options go anywhere before "--"; "--" ends them, so an operand that starts with "-" goes after it:
+              gpupassctl claim 01:00.0 -- -odd-holder
 
             Exit codes: 0 ok, 1 other failure, 2 usage, 3 InvalidArgument, 4 NoSuchDevice, 5 Ambiguous,
               6 AlreadyClaimed, 7 NotHolder, 8 IommuDisabled, 9 IommuGroupUnsafe, 10 BootDisplay, 11 InUse,
               12 ManagedHostdev, 13 Busy, 14 Stuck, 15 TransitionFailed, 16 AccessDenied,
               17 gpupassd is not running
             """;
-    private static final List<String> OFFLINE = List.of("doctor", "hostdev-xml");
     static final String BUS_NAME = "org.gpupass1";
     static final String MANAGER_PATH = "/org/gpupass1";
+    private static final long DEFAULT_TIMEOUT_MS = 300_000;
+    /** libdbus's reply timeouts are int milliseconds. */
+    private static final long MAX_TIMEOUT_SECONDS = Integer.MAX_VALUE / 1000;
+    private static final List<CommandLine.Option> BUS_OPTIONS = List.of(
+            CommandLine.Option.valued("--bus", "ADDRESS"), CommandLine.Option.valued("--timeout", "SECONDS"));
+    /** The commands that call gpupassd; doctor and hostdev-xml read the host themselves. */
+    private static final Map<String, CommandLine.Spec> BUS_COMMANDS = Map.of(
+            "status", new CommandLine.Spec("status",
+                    CommandLine.concat(BUS_OPTIONS, List.of(CommandLine.Option.flag("--json"))), List.of()),
+            "claim", new CommandLine.Spec("claim", BUS_OPTIONS, List.of("DEVICE", "HOLDER")),
+            "release", new CommandLine.Spec("release", BUS_OPTIONS, List.of("DEVICE", "[HOLDER]")),
+            "claim-domain", new CommandLine.Spec("claim-domain", BUS_OPTIONS, List.of("DOMAIN")),
+            "monitor", new CommandLine.Spec("monitor", BUS_OPTIONS, List.of()));
+    /** Without a command: only --help and --version. */
+    private static final CommandLine.Spec NO_COMMAND = new CommandLine.Spec("", List.of(), List.of());
 
+    private final InputStream in;
     private final PrintStream out;
     private final PrintStream err;
 
     public Gpupassctl(PrintStream out, PrintStream err) {
+        this(System.in, out, err);
+    }
+
+    public Gpupassctl(InputStream in, PrintStream out, PrintStream err) {
+        this.in = in;
         this.out = out;
         this.err = err;
     }
@@ -56,83 +89,118 @@ public final class Gpupassctl {
         // Keep startup lean and output clean: no logging framework for a one-shot client.
         System.setProperty("slf4j.internal.verbosity", "ERROR");
         System.setProperty("slf4j.provider", "org.slf4j.helpers.NOP_FallbackServiceProvider");
-        System.exit(new Gpupassctl(System.out, System.err).run(args));
+        System.exit(new Gpupassctl(System.in, System.out, System.err).run(args));
     }
 
     /** Runs one command line; returns the exit code. */
     public int run(String... args) {
-        // The offline commands read the host themselves and take their own options.
-        int first = 0;
-        while (first < args.length && args[first].startsWith("--") && !args[first].equals("--help")
-                && !args[first].equals("--version")) {
-            first++;
-        }
-        if (first < args.length && OFFLINE.contains(args[first])) {
-            List<String> rest = List.of(args).subList(first + 1, args.length);
-            return args[first].equals("doctor") ? Doctor.run(rest, out, err) : HostdevXml.run(rest, out, err);
-        }
-        String bus = null;
-        long timeoutMs = 300_000;
-        List<String> words = new ArrayList<>();
-        for (String arg : args) {
-            if (arg.startsWith("--bus=")) {
-                bus = arg.substring(6);
-            } else if (arg.startsWith("--timeout=")) {
-                try {
-                    timeoutMs = Math.round(Double.parseDouble(arg.substring(10)) * 1000);
-                } catch (NumberFormatException e) {
-                    return usage("--timeout needs a number of seconds");
+        List<String> words = Arrays.asList(args);
+        int at = CommandLine.firstOperand(words);
+        if (at < 0) {
+            try {
+                CommandLine line = CommandLine.parse(words, NO_COMMAND);
+                if (line.help() || line.version()) {
+                    out.print(line.help() ? USAGE : versionLine());
+                    return 0;
                 }
-            } else if (arg.equals("--help") || arg.equals("-h")) {
-                out.print(USAGE);
-                return 0;
-            } else if (arg.equals("--version")) {
-                String v = Gpupassctl.class.getPackage().getImplementationVersion();
-                out.println("gpupassctl " + (v == null ? "dev" : v));
-                return 0;
-            } else if (arg.startsWith("--") && !arg.equals("--json")) {
-                return usage("unknown option: " + arg);
-            } else {
-                words.add(arg);
+            } catch (CommandLine.UsageException e) {
+                return usage(e.getMessage());
             }
-        }
-        if (words.isEmpty()) {
             return usage("no command given");
         }
-        String command = words.get(0);
-        List<String> rest = words.subList(1, words.size());
-        int arity = switch (command) {
-            case "status" -> rest.equals(List.of()) || rest.equals(List.of("--json")) ? 0 : -1;
-            case "claim" -> rest.size() == 2 ? 0 : -1;
-            case "release" -> rest.size() == 1 || rest.size() == 2 ? 0 : -1;
-            case "monitor" -> rest.isEmpty() ? 0 : -1;
-            default -> -2;
-        };
-        if (arity == -2) {
-            return usage("unknown command: " + command);
+        String command = words.get(at);
+        List<String> rest = new ArrayList<>(words);
+        rest.remove(at);
+        if (command.equals("doctor")) {
+            return Doctor.run(rest, out, err);
         }
-        if (arity < 0) {
-            return usage("wrong arguments for " + command);
+        if (command.equals("hostdev-xml")) {
+            return HostdevXml.run(rest, out, err);
+        }
+        CommandLine.Spec spec = BUS_COMMANDS.get(command);
+        if (spec == null) {
+            return usage("unknown command: " + Printable.clip(command) + " (gpupassctl --help lists them)");
+        }
+        CommandLine line;
+        String bus;
+        long timeoutMs;
+        try {
+            line = CommandLine.parse(rest, spec);
+            if (line.help() || line.version()) {
+                out.print(line.help() ? USAGE : versionLine());
+                return 0;
+            }
+            timeoutMs = timeoutMs(line.value("--timeout"));
+            bus = line.value("--bus").orElse(null);
+            if (bus != null) {
+                BusEndpoint.of(bus);
+            }
+        } catch (CommandLine.UsageException e) {
+            return usage(e.getMessage());
+        } catch (BusEndpoint.BadAddress e) {
+            return usage("--bus: " + e.getMessage());
+        }
+        String domainXml = null;
+        if (command.equals("claim-domain")) {
+            try {
+                domainXml = DomainXmlInput.read(in);
+            } catch (DomainXmlInput.Refused e) {
+                err.println("gpupassctl: " + e.getMessage());
+                return exitCode(ErrorKind.INVALID_ARGUMENT);
+            }
         }
         MethodCall.setDefaultTimeout(timeoutMs);
-        try (DBusConnection conn = (bus == null ? DBusConnectionBuilder.forSystemBus()
-                : DBusConnectionBuilder.forAddress(bus)).withShared(false).build()) {
+        try (DBusConnection conn = connect(BusEndpoint.of(bus))) {
             Manager manager = conn.getRemoteObject(BUS_NAME, MANAGER_PATH, Manager.class);
             return switch (command) {
-                case "status" -> status(manager, rest.contains("--json"));
-                case "claim" -> claim(conn, manager, rest.get(0), rest.get(1));
-                case "release" -> release(manager, rest.get(0), rest.size() > 1 ? rest.get(1) : "");
+                case "status" -> status(manager, line.has("--json"));
+                case "claim" -> claim(conn, manager, line.operand(0), line.operand(1));
+                case "release" -> release(manager, line.operand(0), line.operands().size() > 1 ? line.operand(1) : "");
+                case "claim-domain" -> claimDomain(manager, line.operand(0), domainXml);
                 default -> monitor(conn);
             };
         } catch (DBusExecutionException e) {
             return fail(e);
         } catch (DBusException | java.io.IOException e) {
-            err.println("gpupassctl: cannot reach the bus" + (bus == null ? "" : " " + bus) + ": " + e.getMessage());
+            err.println("gpupassctl: " + e.getMessage());
             return 1;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return 1;
         }
+    }
+
+    private static DBusConnection connect(BusEndpoint endpoint) throws DBusException {
+        DBusConnectionBuilder builder = endpoint.builder();
+        try {
+            return builder.withShared(false).build();
+        } catch (DBusException e) {
+            throw endpoint.unreachable(e);
+        }
+    }
+
+    /** {@code --timeout=SECONDS}: a decimal number of seconds, at least 1 ms, at most {@value #MAX_TIMEOUT_SECONDS}. */
+    static long timeoutMs(Optional<String> value) throws CommandLine.UsageException {
+        if (value.isEmpty()) {
+            return DEFAULT_TIMEOUT_MS;
+        }
+        String text = value.get();
+        if (!text.matches("[0-9]{1,12}(\\.[0-9]{0,9})?|\\.[0-9]{1,9}")) {
+            throw new CommandLine.UsageException("--timeout=" + Printable.clip(text)
+                    + ": expected a number of seconds more than 0, e.g. --timeout=600 or --timeout=0.5");
+        }
+        BigDecimal seconds = new BigDecimal(text.startsWith(".") ? "0" + text : text);
+        if (seconds.compareTo(BigDecimal.valueOf(MAX_TIMEOUT_SECONDS)) > 0
+                || seconds.compareTo(new BigDecimal("0.001")) < 0) {
+            throw new CommandLine.UsageException("--timeout=" + text + ": must be more than 0 and at most "
+                    + MAX_TIMEOUT_SECONDS + " seconds");
+        }
+        return seconds.movePointRight(3).setScale(0, RoundingMode.HALF_UP).longValueExact();
+    }
+
+    static String versionLine() {
+        String v = Gpupassctl.class.getPackage().getImplementationVersion();
+        return "gpupassctl " + (v == null ? "dev" : v) + "\n";
     }
 
     private int status(Manager manager, boolean json) {
@@ -166,6 +234,27 @@ public final class Gpupassctl {
         manager.Release(device, holder);
         out.println(device + " released" + (holder.isEmpty() ? "" : " by " + holder));
         return 0;
+    }
+
+    private int claimDomain(Manager manager, String domain, String xml) {
+        List<DBusPath> gpus = manager.ClaimDomain(domain, xml);
+        if (gpus.isEmpty()) {
+            out.println("no GPU of gpupassd's in the hostdevs of " + domain + ": nothing claimed");
+        }
+        for (DBusPath gpu : gpus) {
+            out.println(addressOf(gpu.getPath()) + " is on vfio-pci for " + domain);
+        }
+        return 0;
+    }
+
+    /** The address in a GPU's object path, spelt as the contract says ({@code .../pci_0000_01_00_0}). */
+    static String addressOf(String path) {
+        String name = path.substring(path.lastIndexOf('/') + 1);
+        if (!name.matches("pci_[0-9a-f]{4}_[0-9a-f]{2}_[0-9a-f]{2}_[0-7]")) {
+            return path;
+        }
+        return name.substring(4, 8) + ":" + name.substring(9, 11) + ":" + name.substring(12, 14) + "."
+                + name.substring(15);
     }
 
     private int monitor(DBusConnection conn) throws DBusException, InterruptedException {
@@ -204,24 +293,29 @@ public final class Gpupassctl {
     static int exitCode(String dbusName) {
         ErrorKind kind = Error.kindOf(dbusName);
         if (kind != null) {
-            return switch (kind) {
-                case INVALID_ARGUMENT -> 3;
-                case NO_SUCH_DEVICE -> 4;
-                case AMBIGUOUS -> 5;
-                case ALREADY_CLAIMED -> 6;
-                case NOT_HOLDER -> 7;
-                case IOMMU_DISABLED -> 8;
-                case IOMMU_GROUP_UNSAFE -> 9;
-                case BOOT_DISPLAY -> 10;
-                case IN_USE -> 11;
-                case MANAGED_HOSTDEV -> 12;
-                case BUSY -> 13;
-                case STUCK -> 14;
-                case TRANSITION_FAILED -> 15;
-                case ACCESS_DENIED -> 16;
-            };
+            return exitCode(kind);
         }
         return dbusName.endsWith(".ServiceUnknown") || dbusName.endsWith(".NameHasNoOwner") ? 17 : 1;
+    }
+
+    /** The documented exit code for one of the spec's errors (also when gpupassctl finds it itself). */
+    static int exitCode(ErrorKind kind) {
+        return switch (kind) {
+            case INVALID_ARGUMENT -> 3;
+            case NO_SUCH_DEVICE -> 4;
+            case AMBIGUOUS -> 5;
+            case ALREADY_CLAIMED -> 6;
+            case NOT_HOLDER -> 7;
+            case IOMMU_DISABLED -> 8;
+            case IOMMU_GROUP_UNSAFE -> 9;
+            case BOOT_DISPLAY -> 10;
+            case IN_USE -> 11;
+            case MANAGED_HOSTDEV -> 12;
+            case BUSY -> 13;
+            case STUCK -> 14;
+            case TRANSITION_FAILED -> 15;
+            case ACCESS_DENIED -> 16;
+        };
     }
 
     private int usage(String problem) {

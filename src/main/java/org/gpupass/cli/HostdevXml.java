@@ -7,6 +7,7 @@ import java.util.Optional;
 import org.gpupass.cli.doctor.HostOptions;
 import org.gpupass.core.Config;
 import org.gpupass.core.ConfigException;
+import org.gpupass.core.ErrorKind;
 import org.gpupass.core.HostSnapshot;
 import org.gpupass.core.PciAddress;
 import org.gpupass.core.PciDevice;
@@ -31,9 +32,13 @@ public final class HostdevXml {
                                            virt-xml DOMAIN --add-device --hostdev ADDRESS,xpath.set=./@managed=no
                                            (virt-manager >= 4.1 for xpath.set)
               --sysfs-root, --simulate and --config as for gpupassctl doctor.
-            Exit codes: 0 printed, 2 usage or malformed DEVICE, 3 DEVICE is not a GPU or one of its functions,
-              1 the host could not be read
+            Exit codes (as for the daemon's errors): 0 printed, 1 the host could not be read, 2 usage,
+              3 InvalidArgument (DEVICE is not a PCI address), 4 NoSuchDevice (no such device, or not a GPU
+              or a function of one that gpupassd manages)
             """;
+
+    static final CommandLine.Spec SPEC = new CommandLine.Spec("hostdev-xml", CommandLine.concat(
+            List.of(CommandLine.Option.valued("--virt-xml", "DOMAIN")), HostOptions.OPTIONS), List.of("DEVICE"));
 
     private HostdevXml() {
     }
@@ -41,38 +46,29 @@ public final class HostdevXml {
     /** Runs {@code gpupassctl hostdev-xml ARGS} (the words after "hostdev-xml"); returns the exit code. */
     public static int run(List<String> args, PrintStream out, PrintStream err) {
         HostOptions options;
-        String device = null;
-        String domain = null;
+        String device;
+        String domain;
         try {
-            options = HostOptions.parse(args);
-            for (String word : options.rest()) {
-                if (word.equals("--help") || word.equals("-h")) {
-                    out.print(USAGE);
-                    return 0;
-                } else if (word.startsWith("--virt-xml=")) {
-                    domain = word.substring("--virt-xml=".length());
-                    if (domain.isEmpty() || domain.codePoints().anyMatch(Character::isISOControl)) {
-                        throw new HostOptions.UsageException("--virt-xml needs a domain name");
-                    }
-                } else if (word.startsWith("-") && PciAddress.tryParse(word) == null) {
-                    throw new HostOptions.UsageException("unknown option: " + word);
-                } else if (device != null) {
-                    throw new HostOptions.UsageException("one DEVICE only (got " + device + " and " + word + ")");
-                } else {
-                    device = word;
-                }
+            CommandLine line = CommandLine.parse(args, SPEC);
+            if (line.help() || line.version()) {
+                out.print(line.help() ? USAGE : Gpupassctl.versionLine());
+                return 0;
             }
-            if (device == null) {
-                throw new HostOptions.UsageException("no DEVICE given (e.g. 01:00.0)");
+            domain = line.value("--virt-xml").orElse(null);
+            if (domain != null && domain.codePoints().anyMatch(Character::isISOControl)) {
+                throw new CommandLine.UsageException("--virt-xml needs a domain name without control characters");
             }
-        } catch (HostOptions.UsageException e) {
+            options = HostOptions.of(line);
+            device = line.operand(0);
+        } catch (CommandLine.UsageException e) {
             return usage(err, e.getMessage());
         }
+        // The exit codes of the daemon's errors for the same device: InvalidArgument, NoSuchDevice.
         PciAddress address = PciAddress.tryParse(device.strip());
         if (address == null) {
             err.println("gpupassctl hostdev-xml: not a PCI address: '" + org.gpupass.core.Printable.clip(device)
                     + "' (expected DDDD:BB:SS.F or BB:SS.F, e.g. 0000:01:00.0)");
-            return 2;
+            return Gpupassctl.exitCode(ErrorKind.INVALID_ARGUMENT);
         }
         Config config;
         try {
@@ -85,7 +81,7 @@ public final class HostdevXml {
         try {
             Host host = options.host();
             snap = HostSnapshot.read(host, config);
-        } catch (HostOptions.UsageException e) {
+        } catch (CommandLine.UsageException e) {
             return usage(err, e.getMessage());
         } catch (IOException | RuntimeException e) {
             err.println("gpupassctl hostdev-xml: cannot read the PCI devices: " + e.getMessage());
@@ -102,7 +98,7 @@ public final class HostdevXml {
                 why = address + " is not a GPU or a function of one";
             }
             err.println("gpupassctl hostdev-xml: " + why);
-            return 3;
+            return Gpupassctl.exitCode(ErrorKind.NO_SUCH_DEVICE);
         }
         List<PciDevice> functions = snap.functionsOf(gpu.get());
         out.print(domain == null ? xml(gpu.get(), functions) : virtXml(domain, functions));

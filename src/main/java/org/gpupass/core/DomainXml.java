@@ -64,8 +64,16 @@ public final class DomainXml {
         }
         Document doc = parse(xml);
         Element root = doc.getDocumentElement();
-        if (root == null || root.getNamespaceURI() != null || !"domain".equals(root.getLocalName())) {
-            throw invalid("domain XML: the root element is <" + (root == null ? "" : Printable.clip(root.getTagName()))
+        if (root == null) {
+            throw invalid("domain XML has no root element, expected <domain>");
+        }
+        if (root.getNamespaceURI() != null) {
+            throw invalid("domain XML: the root element is <" + Printable.clip(root.getTagName()) + "> in namespace '"
+                    + Printable.clip(root.getNamespaceURI()) + "', expected <domain> in no namespace (libvirt writes it"
+                    + " without one)");
+        }
+        if (!"domain".equals(root.getLocalName())) {
+            throw invalid("domain XML: the root element is <" + Printable.clip(root.getTagName())
                     + ">, expected <domain>");
         }
         refuseXInclude(root);

@@ -61,6 +61,38 @@ class GpupassctlBusTest {
     }
 
     @Test
+    void options_anywhere_and_operands_after_double_dash() {
+        assertEquals(0, ctl("claim", "01:00.0", "--timeout=30", "--", "-x"));
+        assertEquals("0000:01:00.0 is on vfio-pci for -x\n", out.toString(StandardCharsets.UTF_8));
+        assertEquals(2, ctl("release", "01:00.0", "--json"), "an unknown option, not a holder");
+        assertEquals(7, ctl("release", "--", "01:00.0", "--json"), "after --, a holder: not the holder");
+        assertEquals(0, ctl("release", "01:00.0", "--", "-x"));
+        assertEquals(0, ctl("--json", "status"));
+        assertTrue(out.toString(StandardCharsets.UTF_8).startsWith("[{"));
+    }
+
+    @Test
+    void claim_domain_sends_the_xml_from_stdin() {
+        String xml = "<domain><devices><hostdev mode='subsystem' type='pci'/></devices></domain>";
+        assertEquals(0, ctlWithStdin(xml, "claim-domain", "win11"));
+        assertEquals("0000:01:00.0 is on vfio-pci for win11\n", out.toString(StandardCharsets.UTF_8));
+        assertEquals(0, ctlWithStdin("<domain/>", "claim-domain", "plain"));
+        assertTrue(out.toString(StandardCharsets.UTF_8).contains("nothing claimed"), out.toString());
+        assertEquals(3, ctlWithStdin("<notadomain/>", "claim-domain", "plain"), "the daemon's InvalidArgument");
+    }
+
+    private int ctlWithStdin(String stdin, String... args) {
+        out.reset();
+        err.reset();
+        String[] all = new String[args.length + 1];
+        all[0] = "--bus=" + bus.address();
+        System.arraycopy(args, 0, all, 1, args.length);
+        return new Gpupassctl(new java.io.ByteArrayInputStream(stdin.getBytes(StandardCharsets.UTF_8)),
+                new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8))
+                .run(all);
+    }
+
+    @Test
     void a_bus_without_the_daemon_is_exit_17() throws Exception {
         service.close();
         assertEquals(17, ctl("status"));

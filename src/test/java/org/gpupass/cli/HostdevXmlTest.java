@@ -82,35 +82,35 @@ class HostdevXmlTest {
     }
 
     @Test
-    void malformedDeviceExitsTwo() {
+    void malformedDeviceExitsThreeAsInvalidArgument() {
         DoctorRoot root = root();
-        for (String bad : List.of("01:00", "zz:00.0", "0000:01:00.8", "01:20.0", "")) {
+        for (String bad : List.of("01:00", "zz:00.0", "zz", "0000:01:00.8", "01:20.0", "")) {
             DoctorRoot.Run run = root.hostdevXml("--simulate", bad);
-            assertEquals(2, run.code(), "'" + bad + "': " + run.err());
+            assertEquals(3, run.code(), "'" + bad + "': " + run.err());
             assertTrue(run.err().contains("not a PCI address"), run.err());
             assertTrue(run.out().isEmpty());
         }
     }
 
     @Test
-    void notAGpuFunctionExitsThree() {
+    void notAGpuFunctionExitsFourAsNoSuchDevice() {
         DoctorRoot root = root();
         DoctorRoot.Run sata = root.hostdevXml("--simulate", "00:17.0");
-        assertEquals(3, sata.code());
+        assertEquals(4, sata.code());
         assertEquals("gpupassctl hostdev-xml: 0000:00:17.0 is not a GPU or a function of one\n", sata.err());
         DoctorRoot.Run bridge = root.hostdevXml("--simulate", "00:01.0");
-        assertEquals(3, bridge.code(), "a bridge is never a function");
+        assertEquals(4, bridge.code(), "a bridge is never a function");
         DoctorRoot.Run absent = root.hostdevXml("--simulate", "05:00.0");
-        assertEquals(3, absent.code());
+        assertEquals(4, absent.code());
         assertTrue(absent.err().contains("no PCI device 0000:05:00.0"), absent.err());
         assertTrue(absent.out().isEmpty());
     }
 
     @Test
-    void aGpuTheConfigDoesNotManageExitsThreeSayingSo() {
+    void aGpuTheConfigDoesNotManageExitsFourSayingSo() {
         DoctorRoot root = root().write("etc/gpupassd/gpupassd.conf", "manage = 8086:*\n");
         DoctorRoot.Run run = root.hostdevXml("--simulate", "01:00.1");
-        assertEquals(3, run.code());
+        assertEquals(4, run.code());
         assertTrue(run.err().contains("does not manage"), run.err());
     }
 
@@ -120,6 +120,10 @@ class HostdevXmlTest {
         assertEquals(2, root.hostdevXml("--simulate").code());
         assertEquals(2, root.hostdevXml("--simulate", "01:00.0", "01:00.1").code());
         assertEquals(2, root.hostdevXml("--simulate", "--bogus", "01:00.0").code());
+        assertEquals(2, root.hostdevXml("--simulate", "01:00.0", "--virt-xml").code(), "--virt-xml needs =DOMAIN");
+        assertEquals(2, root.hostdevXml("--simulate", "-x").code(), "an unknown short option");
+        assertEquals(0, root.hostdevXml("01:00.0", "--simulate").code(), "options after the operand");
+        assertEquals(3, root.hostdevXml("--simulate", "--", "-x").code(), "after --, an operand (not an address)");
         DoctorRoot.Run help = root.hostdevXml("--help");
         assertEquals(0, help.code());
         assertTrue(help.out().contains("virsh edit") && help.out().contains("virt-xml"), help.out());

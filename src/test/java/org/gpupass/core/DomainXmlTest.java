@@ -339,6 +339,18 @@ class DomainXmlTest {
     }
 
     @Test
+    void aNamespacedRootSaysTheNamespace() {
+        // It said "the root element is <domain>, expected <domain>".
+        assertEquals("domain XML: the root element is <domain> in namespace 'http://libvirt.org/schemas/domain/qemu/1.0',"
+                        + " expected <domain> in no namespace (libvirt writes it without one)",
+                refused("<domain xmlns='http://libvirt.org/schemas/domain/qemu/1.0'><devices/></domain>").getMessage());
+        assertEquals("domain XML: the root element is <q:domain> in namespace 'urn:x', expected <domain> in no"
+                + " namespace (libvirt writes it without one)", refused("<q:domain xmlns:q='urn:x'/>").getMessage());
+        assertEquals("domain XML: the root element is <q:network> in namespace 'urn:x', expected <domain> in no"
+                + " namespace (libvirt writes it without one)", refused("<q:network xmlns:q='urn:x'/>").getMessage());
+    }
+
+    @Test
     void billionLaughsIsRefusedFast() {
         StringBuilder dtd = new StringBuilder("<?xml version='1.0'?><!DOCTYPE domain [<!ENTITY lol0 'lol'>");
         for (int i = 1; i <= 9; i++) {

@@ -97,6 +97,84 @@ class LifecycleIT {
     }
 
     @Test
+    void a_second_daemon_says_who_owns_the_name_before_it_touches_the_state_directory() throws Exception {
+        try (Daemon daemon = Daemon.start("")) {
+            assertTrue(daemon.call("Claim", "ss", "01:00.0", "win11").ok());
+            // The same state directory: it used to reconcile it, then fail with "Failed to register bus name".
+            Path shared = daemon.dir.resolve("state");
+            List<String> claimsBefore = claimFiles(shared);
+            assertEquals(1, claimsBefore.size(), claimsBefore.toString());
+            Cmd second = gpupassd("--simulate", "--bus=" + daemon.address, "--state-dir=" + shared,
+                    "--config=/nonexistent.conf");
+            String said = second.out() + second.err();
+            assertEquals(1, second.exit(), said);
+            assertTrue(said.contains("another process already owns org.gpupass1 on the bus " + daemon.address + ": :1."),
+                    said);
+            assertTrue(said.contains("pid " + daemon.process().pid()), "names the owner's pid: " + said);
+            assertTrue(said.contains("this instance stops before it opens its state directory"), said);
+            // Before: its simulated host had the GPU on host drivers, so it dropped the first one's claim.
+            assertFalse(said.contains("Reconcil") || said.contains("reconcil"), said);
+            assertEquals(claimsBefore, claimFiles(shared), "the first instance's claim record is untouched");
+            // A state directory that does not exist yet stays so: nothing was opened or created.
+            Path fresh = daemon.dir.resolve("fresh-state");
+            Cmd third = gpupassd("--simulate", "--bus=" + daemon.address, "--state-dir=" + fresh,
+                    "--config=/nonexistent.conf");
+            assertEquals(1, third.exit(), third.toString());
+            assertFalse(Files.exists(fresh), "the second instance created " + fresh);
+            assertTrue(daemon.process().isAlive());
+            assertEquals("s \"win11\"", daemon.gpuProperty(Daemon.NVIDIA, "Holder"));
+        }
+    }
+
+    private static List<String> claimFiles(Path stateDir) throws java.io.IOException {
+        try (var files = Files.list(stateDir.resolve("claims"))) {
+            return files.map(f -> {
+                try {
+                    return f.getFileName() + "=" + Files.readString(f);
+                } catch (java.io.IOException e) {
+                    return f.getFileName() + ": " + e;
+                }
+            }).sorted().toList();
+        }
+    }
+
+    @Test
+    void an_unreachable_bus_fails_at_once_naming_the_address_and_what_to_check() throws Exception {
+        Path dir = Files.createTempDirectory("gpupass-it-nobus-");
+        try {
+            Path socket = dir.resolve("no-such/bus.socket");
+            long t0 = System.nanoTime();
+            Cmd given = gpupassd("--simulate", "--bus=unix:path=" + socket, "--state-dir=" + dir.resolve("state"),
+                    "--config=/nonexistent.conf");
+            long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+            String said = given.out() + given.err();
+            assertEquals(1, given.exit(), said);
+            assertTrue(said.contains("cannot connect to the bus unix:path=" + socket + ": " + socket + " does not exist;"
+                    + " check that a bus listens on that address"), said);
+            assertFalse(Files.exists(dir.resolve("state")), "the state directory is opened only once on the bus");
+            // dbus-java alone retries a missing socket for 10 s; the JVM's start is the rest.
+            assertTrue(ms < 8_000, "took " + ms + " ms");
+            System.out.println("unreachable --bus: exit after " + ms + " ms");
+
+            Cmd system = Cmd.run(List.of(Daemon.java(), "-jar", Daemon.JAR.toString(), "--simulate",
+                    "--state-dir=" + dir.resolve("state"), "--config=/nonexistent.conf"),
+                    Map.of("DBUS_SYSTEM_BUS_ADDRESS", "unix:path=" + socket), 60);
+            said = system.out() + system.err();
+            assertEquals(1, system.exit(), said);
+            assertTrue(said.contains("cannot connect to the system bus (unix:path=" + socket + ")"), said);
+            assertTrue(said.contains("systemctl status dbus.socket dbus.service"), said);
+
+            Cmd garbage = gpupassd("--simulate", "--bus=garbage");
+            assertEquals(2, garbage.exit(), garbage.toString());
+            assertTrue(garbage.err().contains("--bus: 'garbage' is not a D-Bus address"), garbage.err());
+        } finally {
+            try (var files = Files.walk(dir)) {
+                files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+            }
+        }
+    }
+
+    @Test
     void objects_are_exported_before_the_name_is_owned() throws Exception {
         try (Daemon daemon = Daemon.bus()) {
             Path out = daemon.dir.resolve("monitor.txt");

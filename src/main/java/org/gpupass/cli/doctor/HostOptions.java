@@ -3,8 +3,9 @@ package org.gpupass.cli.doctor;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
+import org.gpupass.cli.CommandLine;
 import org.gpupass.core.Config;
 import org.gpupass.core.ConfigException;
 import org.gpupass.host.Host;
@@ -15,62 +16,35 @@ import org.gpupass.sim.SimulatedKernel;
 /**
  * The options {@code doctor} and {@code hostdev-xml} share: where the host is read
  * ({@code --sysfs-root=DIR}, {@code --simulate[=NAME|FILE]}) and which configuration applies
- * ({@code --config=FILE}). Parsing collects the other words for the command.
+ * ({@code --config=FILE}); {@link CommandLine} parses them with the command's own.
  */
 public final class HostOptions {
     public static final String DEFAULT_CONFIG = "/etc/gpupassd/gpupassd.conf";
 
-    /** A usage error: the command prints the message and exits 2. */
-    public static final class UsageException extends Exception {
-        public UsageException(String message) {
-            super(message);
-        }
-    }
+    /** The options themselves, for a command's {@link CommandLine.Spec}. */
+    public static final List<CommandLine.Option> OPTIONS = List.of(
+            CommandLine.Option.valued("--sysfs-root", "DIR"),
+            CommandLine.Option.optional("--simulate", "NAME|FILE"),
+            CommandLine.Option.valued("--config", "FILE"));
 
     private Path root = Path.of("/");
     private String simulate; // null = off
     private Path config; // null = DEFAULT_CONFIG under the root
-    private final List<String> rest = new ArrayList<>();
 
-    /** Takes the shared options out of args; everything else is left in {@link #rest()} in order. */
-    public static HostOptions parse(List<String> args) throws UsageException {
+    /** The shared options of a parsed command line (whose spec includes {@link #OPTIONS}). */
+    public static HostOptions of(CommandLine line) throws CommandLine.UsageException {
         HostOptions o = new HostOptions();
-        boolean words = false;
-        for (String arg : args) {
-            if (arg == null) {
-                throw new UsageException("null argument");
-            }
-            if (words || !arg.startsWith("--")) {
-                o.rest.add(arg);
-            } else if (arg.equals("--")) {
-                words = true;
-            } else if (arg.startsWith("--sysfs-root=")) {
-                String dir = arg.substring("--sysfs-root=".length());
-                if (dir.isEmpty()) {
-                    throw new UsageException("--sysfs-root needs a directory");
-                }
-                o.root = Path.of(dir);
-                if (!Files.isDirectory(o.root)) {
-                    throw new UsageException("--sysfs-root=" + dir + ": not a directory");
-                }
-            } else if (arg.equals("--simulate")) {
-                o.simulate = SimulatedKernel.DEFAULT_HOST;
-            } else if (arg.startsWith("--simulate=")) {
-                o.simulate = arg.substring("--simulate=".length());
-                if (o.simulate.isEmpty()) {
-                    throw new UsageException("--simulate= needs a built-in name ("
-                            + String.join(", ", SimulatedKernel.builtInNames()) + ") or a host file");
-                }
-            } else if (arg.startsWith("--config=")) {
-                String file = arg.substring("--config=".length());
-                if (file.isEmpty()) {
-                    throw new UsageException("--config needs a file");
-                }
-                o.config = Path.of(file);
-            } else {
-                o.rest.add(arg);
+        Optional<String> dir = line.value("--sysfs-root");
+        if (dir.isPresent()) {
+            o.root = Path.of(dir.get());
+            if (!Files.isDirectory(o.root)) {
+                throw new CommandLine.UsageException("--sysfs-root=" + dir.get() + ": not a directory");
             }
         }
+        if (line.has("--simulate")) {
+            o.simulate = line.value("--simulate").orElse(SimulatedKernel.DEFAULT_HOST);
+        }
+        o.config = line.value("--config").map(Path::of).orElse(null);
         return o;
     }
 
@@ -89,18 +63,13 @@ public final class HostOptions {
         return config != null ? config : under(DEFAULT_CONFIG);
     }
 
-    /** The arguments that were not shared options, in order. */
-    public List<String> rest() {
-        return rest;
-    }
-
     /** A path of the host (absolute, e.g. {@code /proc/cmdline}) under the root. */
     public Path under(String hostPath) {
         return root.resolve(hostPath.substring(1));
     }
 
     /** The PCI side: the simulated kernel, or sysfs under the root with units that never change. */
-    public Host host() throws UsageException {
+    public Host host() throws CommandLine.UsageException {
         if (simulate == null) {
             return new SysfsHost(root, new ReadOnlyUnits());
         }
@@ -110,14 +79,14 @@ public final class HostOptions {
             }
             Path file = Path.of(simulate);
             if (!Files.isRegularFile(file)) {
-                throw new UsageException("--simulate=" + simulate + ": neither a built-in simulated host ("
+                throw new CommandLine.UsageException("--simulate=" + simulate + ": neither a built-in simulated host ("
                         + String.join(", ", SimulatedKernel.builtInNames()) + ") nor a host file");
             }
             return SimulatedKernel.fromFile(file);
         } catch (HostFileException e) {
-            throw new UsageException("--simulate: " + e.getMessage());
+            throw new CommandLine.UsageException("--simulate: " + e.getMessage());
         } catch (IOException e) {
-            throw new UsageException("--simulate=" + simulate + ": cannot read: " + e.getMessage());
+            throw new CommandLine.UsageException("--simulate=" + simulate + ": cannot read: " + e.getMessage());
         }
     }
 
