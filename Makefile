@@ -83,7 +83,7 @@ ICONS := desktop/common/icons/gpupass-symbolic.svg desktop/common/icons/gpupass-
 DESKTOP_OUT ?= $(TARGET)/desktop
 
 .PHONY: all install uninstall check-built install-files install-desktop print-paths \
-	desktop gnome-shell-extension plasma-widget
+	desktop gnome-shell-extension plasma-widget desktop-pot
 
 all:
 	@echo "Build with 'mvn package', then 'make install' (PREFIX=$(PREFIX) DESTDIR=$(DESTDIR))."
@@ -187,6 +187,15 @@ gnome-shell-extension:
 	cd $(DESKTOP_OUT)/stage-gnome && zip -q -X -r ../$(GNOME_UUID).shell-extension.zip .
 	@rm -rf $(DESKTOP_OUT)/stage-gnome $(DESKTOP_OUT)/stage-gnome-unused
 	@echo "$(DESKTOP_OUT)/$(GNOME_UUID).shell-extension.zip: gnome-extensions install --force it, then log out and in"
+
+# Translation templates for the applets (target/desktop/*.pot): a translation goes to
+# desktop/gnome-shell/po/LANG.po and desktop/plasma/po/LANG.po, compiled by install-desktop.
+desktop-pot:
+	mkdir -p $(DESKTOP_OUT)
+	xgettext --from-code=UTF-8 --language=JavaScript --keyword=_ --keyword=tr --package-name=gpupass \
+	  -o $(DESKTOP_OUT)/$(GNOME_DOMAIN).pot $(addprefix $(GNOME_SRC)/,$(filter %.js,$(GNOME_FILES))) $(WORDS)
+	xgettext --from-code=UTF-8 --language=JavaScript --keyword=i18n --keyword=tr --package-name=gpupass \
+	  -o $(DESKTOP_OUT)/$(PLASMA_DOMAIN).pot $(addprefix $(PLASMA_SRC)/contents/ui/,$(PLASMA_UI)) $(WORDS)
 
 plasma-widget:
 	@rm -rf $(DESKTOP_OUT)/stage-plasma && mkdir -p $(DESKTOP_OUT)

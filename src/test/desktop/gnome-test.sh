@@ -40,7 +40,7 @@ subtitle_is() { [ "$(toggle "$1" subtitle)" = "$2" ]; }
 toggle_count_is() { [ "$(probe "toggles().length")" = "$1" ]; }
 panel_icon_shown() { [ "$(probe "panelIcon()" | jq -r .shown)" = true ]; }
 # shot NAME [CROP]: a screenshot of the whole screen (target/desktop/NAME.png); CROP=menu cuts it
-# to the Quick Settings menu with a margin
+# to the Quick Settings menu with a margin, CROP=WxH+X+Y to that rectangle
 shot() {
     local f=/tmp/$1.png
     setpriv --reuid="$RIG_UID" --regid="$RIG_GID" --clear-groups -- busctl \
@@ -53,6 +53,8 @@ shot() {
         x=$(jq '.x - 16 | if . < 0 then 0 else . end' <<<"$box")
         w=$(jq '.w + 32' <<<"$box"); h=$(jq '.y + .h + 16' <<<"$box")
         rig_as_tester convert "$f" -crop "${w}x${h}+${x}+0" +repage "$f.crop.png" && mv "$RIG_ROOT$f.crop.png" "$RIG_ROOT$f"
+    elif [ -n "${2:-}" ]; then
+        rig_as_tester convert "$f" -crop "$2" +repage "$f.crop.png" && mv "$RIG_ROOT$f.crop.png" "$RIG_ROOT$f"
     fi
     cp "$RIG_ROOT$f" "$RIG_OUT/gnome-$1.png" && echo "# screenshot: target/desktop/gnome-$1.png"
 }
@@ -164,7 +166,7 @@ if wait_for 2 has_notice "Moving $NV_NAME failed" "$msg"; then ok "notification 
 else not_ok "notification for TransitionFailed"; probe "notifications()" | sed 's/^/#   /'; fi
 check "  ... and the subtitle says where it is: on the host" subtitle_is $NV "On the host (nvidia)"
 check "  ... the menu shows the last error" contains "$(toggle $NV details)" "Last error: $msg"
-shot failed
+shot failed 560x130+360+28
 probe "clearNotifications()" >/dev/null
 probe "click('$NV')" >/dev/null
 ui_msg() { [ "$(gpu_prop 0000:01:00.0 LastError)" != "$msg" ]; }
@@ -191,7 +193,7 @@ if wait_for 2 dialog_open; then
     ok "the toggle asks first: $(jq -r .title <<<"$d") / $(jq -r .description <<<"$d")"
     check "  ... buttons Cancel and Return to the host" test "$(jq -c .buttons <<<"$d")" = '["Cancel","Return to the host"]'
     check "  ... nothing was asked of the daemon yet" test "$(gpu_prop 0000:01:00.0 Holder)" = win11
-    sleep 0.5; shot confirm
+    sleep 0.5; shot confirm 520x290+380+255
     probe "pressDialogButton('Cancel')" >/dev/null
     wait_for 2 rig_not dialog_open
     check "Cancel: the GPU stays with win11" test "$(gpu_prop 0000:01:00.0 Holder)" = win11

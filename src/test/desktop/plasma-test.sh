@@ -54,6 +54,8 @@ click() {
     [ -n "$at" ] || { echo "# no button '$2' of applet $1 logged" >&2; return 1; }
     rig_as_tester xdotool mousemove $at click 1
 }
+# the popup above the panel's right end, the panel's end, and notifications above it
+POPUP_AREA=470x520+810+280
 shot() { # NAME [GEOMETRY]: the screen, or part of it (WxH+X+Y), to target/desktop/plasma-NAME.png
     rig_as_tester import -window root ${2:+-crop "$2"} "/tmp/$1.png" 2>/dev/null &&
         cp "$RIG_ROOT/tmp/$1.png" "$RIG_OUT/plasma-$1.png" && echo "# screenshot: target/desktop/plasma-$1.png"
@@ -94,7 +96,7 @@ check "the icon's look: every GPU on the host" field_is "$PANEL" look host
 popup_open() { grep -aq "gpupass-widget $PANEL button .*\"action 0000:01:00.0\"" "$LOG"; }
 click "$PANEL" "icon panel" && wait_for 5 popup_open || not_ok "a click on the panel icon opens the popup"
 sleep 0.5
-shot idle
+shot idle "$POPUP_AREA"
 shot panel-idle 200x48+1080+752
 
 # --- a Claim from outside (busctl, root) shows "With win11" within two seconds; the Release the host
@@ -107,7 +109,7 @@ check "  ... the icon's look: with a VM" field_is "$PANEL" look vm
 check "  ... Held by win11" contains "$(row "$PANEL" $NV details)" "Held by win11"
 check "  ... the tray's widget says the same" place_is "$TRAY" $NV "With win11"
 sleep 0.5
-shot claimed-win11
+shot claimed-win11 "$POPUP_AREA"
 shot panel-claimed 200x48+1080+752
 t1=$(date +%s%N)
 bus call org.gpupass1 /org/gpupass1 org.gpupass1.Manager Release ss 01:00.0 win11 >/dev/null || not_ok "busctl Release"
@@ -128,7 +130,7 @@ else not_ok "the button claims ($(row "$PANEL" $NV place))"; fi
 check "  ... the daemon reports holder desktop:$RIG_USER" test "$(gpu_prop 0000:01:00.0 Holder)" = "desktop:$RIG_USER"
 check "  ... the button now says \"Return to the host\"" test "$(row "$PANEL" $NV actionLabel)" = "Return to the host"
 sleep 0.5
-shot claimed
+shot claimed "$POPUP_AREA"
 click "$PANEL" "action 0000:01:00.0"
 if wait_for 10 place_is "$PANEL" $NV "On the host (nvidia)"; then ok "\"Return to the host\": back \"On the host (nvidia)\""
 else not_ok "the button releases ($(row "$PANEL" $NV place))"; fi
@@ -147,7 +149,7 @@ if wait_for 5 tray_gone; then
     else ok "  ... the system tray's widget (applet $TRAY) is hidden (the tray kept it loaded)"; fi
 else not_ok "  ... the system tray no longer shows the widget"; fi
 sleep 0.5
-shot not-running
+shot not-running "$POPUP_AREA"
 
 # a transition that fails in the kernel: the notification carries the daemon's message
 sed -e 's/^load i915 .*/&\nextra-users nvidia_drm 1/' src/main/resources/org/gpupass/sim/dual-gpu.host >"$RIG_WORK/busy-module.host"
@@ -171,7 +173,7 @@ sleep 0.5
 check "  ... one notification, though the panel's and the tray's widget both saw the signal" notified 1 "Moving $NV_NAME failed" "$msg"
 check "  ... the row shows the last error" contains "$(row "$PANEL" $NV details)" "Last error: $msg"
 sleep 1
-shot failed
+shot failed "$POPUP_AREA"
 
 # --- a GPU a running VM holds: "Return to the host…" asks first, then the daemon's InUse
 sed -e 's/^\(device 0000:01:00.0 .*\) driver=nvidia/\1 driver=vfio-pci/' \
@@ -189,7 +191,7 @@ sleep 0.5
 click "$PANEL" "action 0000:01:00.0"
 if wait_for 2 field_is "$PANEL" confirming $NV; then ok "the button asks first"; else not_ok "the button asks before returning the GPU"; fi
 check "  ... nothing was asked of the daemon yet" test "$(gpu_prop 0000:01:00.0 Holder)" = win11
-sleep 0.5; shot confirm
+sleep 0.5; shot confirm "$POPUP_AREA"
 click "$PANEL" "cancel 0000:01:00.0"
 wait_for 2 field_is "$PANEL" confirming ""
 check "Cancel: the GPU stays with win11" test "$(gpu_prop 0000:01:00.0 Holder)" = win11
@@ -203,7 +205,7 @@ refused() { state "$PANEL" | jq -e --arg p $NV --arg t "$NV_NAME is still in use
 if wait_for 5 refused; then ok "Return to the host while the VM runs: \"$NV_NAME is still in use\": $(state "$PANEL" | jq -r --arg p $NV '.outcomes[$p].message')"
 else not_ok "the InUse refusal is shown"; state "$PANEL" | jq -c .outcomes | sed 's/^/#   /'; fi
 check "  ... the GPU stays with win11" place_is "$PANEL" $NV "With win11"
-sleep 0.5; shot in-use
+sleep 0.5; shot in-use "$POPUP_AREA"
 
 # --- the log: no QML warnings from the widget
 warns=$(grep -a -n "plasmoids/$ID/" "$LOG")
@@ -226,7 +228,7 @@ window_shot() { # NAME [WxH]: the widget's window alone (plasmawindowed opens it
     local wid
     wid=$(rig_as_tester xdotool search --onlyvisible --name "GPU passthrough" | head -1)
     [ -n "$wid" ] || return 1
-    rig_as_tester xdotool windowsize "$wid" ${2:-440 470} && sleep 0.5
+    rig_as_tester xdotool windowsize "$wid" "${2:-440}" "${3:-470}" && sleep 0.5
     rig_as_tester import -window "$wid" "/tmp/$1.png" 2>/dev/null &&
         cp "$RIG_ROOT/tmp/$1.png" "$RIG_OUT/plasma-$1.png" && echo "# screenshot: target/desktop/plasma-$1.png"
 }

@@ -51,7 +51,8 @@ rig_enter() {
         local t0=$SECONDS
         RIG_ROOT=$("$RIG_DIR/chroot.sh" path) || { not_ok "the forky chroot builds"; finish; exit; }
         [ $((SECONDS - t0)) -gt 5 ] && echo "# chroot built in $((SECONDS - t0)) s"
-        export RIG_ROOT GPUPASS_RIG_INSIDE=1
+        # unshare keeps this pid (exec) and lives in the new mount namespace (rig_hold)
+        export RIG_ROOT GPUPASS_RIG_INSIDE=1 RIG_HOST_PID=$$
         exec unshare --mount --pid --fork --kill-child --mount-proc --propagation private bash "$0" "$@"
     fi
     trap rig_cleanup EXIT
@@ -176,9 +177,9 @@ rig_not() { ! "$@"; }
 # (nsenter into this namespace) to target/desktop/hold.sh
 rig_hold() {
     {
-        echo "# source this file: the desktop rig's session (pid $$), for $1 s"
+        echo "# source this file: the desktop rig's session (its namespace: pid $RIG_HOST_PID), for $1 s"
         declare -p RIG_ROOT RIG_UID RIG_GID RIG_BUS RIG_SESSION RIG_WORK
-        echo "rig() { nsenter -t $$ -m -p \"\$@\"; }"
+        echo "rig() { nsenter -t $RIG_HOST_PID -m \"\$@\"; }"
         echo "evaljs() { rig setpriv --reuid=$RIG_UID --regid=$RIG_GID --clear-groups -- busctl --address=unix:path=$RIG_ROOT/run/user/$RIG_UID/bus call org.gnome.Shell /org/gnome/Shell org.gnome.Shell Eval s \"\$1\"; }"
     } >"$RIG_OUT/hold.sh"
     echo "# holding for $1 s: . $RIG_OUT/hold.sh"

@@ -46,7 +46,7 @@ ColumnLayout {
             PlasmaComponents3.Label {
                 Layout.fillWidth: true
                 text: gpuRow.row.place
-                color: gpuRow.row.away ? Kirigami.Theme.highlightColor : Kirigami.Theme.textColor
+                font.weight: gpuRow.row.away ? Font.DemiBold : Font.Normal
                 wrapMode: Text.Wrap
             }
             Repeater {
