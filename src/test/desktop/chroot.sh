@@ -64,14 +64,17 @@ build() {
     fi
     chroot "$tmp/root" dpkg-query -W -f '${Package} ${Version}\n' >"$tmp/packages.lst"
     echo "built $(date -u +%FT%TZ) in $((SECONDS - t0)) s: $(wc -l <"$tmp/packages.lst") packages, $(du -sh "$tmp/root" | cut -f1)" >"$tmp/built"
+    echo "$suite" >"$tmp/suite"
     mv "$tmp" "$dir"
     cat "$dir/built" >&2
-    # older keys: not used any more
+    # older keys of the same suite: not used any more
     local old
     for old in "$cache"/*; do
         [ "$old" = "$dir" ] && continue
         case "$(basename "$old")" in building.*) continue ;; esac
-        [ -f "$old/built" ] && rm -rf --one-file-system "$old"
+        if [ -f "$old/built" ] && [ "$(cat "$old/suite" 2>/dev/null || echo forky)" = "$suite" ]; then
+            rm -rf --one-file-system "$old"
+        fi
     done
 }
 

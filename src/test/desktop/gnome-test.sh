@@ -14,10 +14,6 @@ rig_enter "$@"
 cd "$PROJECT_ROOT"
 
 UUID=gpupass@gpupass.org
-NV=/org/gpupass1/gpu/pci_0000_01_00_0
-IGPU=/org/gpupass1/gpu/pci_0000_00_02_0
-NV_NAME="NVIDIA AD103 [GeForce RTX 4070 Ti SUPER]"
-IGPU_NAME="Intel Raptor Lake-S GT1 [UHD Graphics 770]"
 
 ensure_test_user
 rig_start || { finish; exit; }
@@ -154,7 +150,7 @@ check_not "  ... and no panel icon" panel_icon_shown
 
 # --- 7. a transition that fails in the kernel: the notification has the daemon's message
 # (rmmod nvidia_drm is refused: something outside holds a reference to it)
-sed -e 's/^load i915 .*/&\nextra-users nvidia_drm 1/' src/main/resources/org/gpupass/sim/dual-gpu.host >"$RIG_WORK/busy-module.host"
+rig_host_busy_module "$RIG_WORK/busy-module.host"
 rig_daemon_start "$RIG_WORK/busy-module.host" "unload_host_modules = true" || not_ok "the daemon starts again"
 if wait_for 5 listed; then ok "daemon started again: both GPUs back"; else not_ok "daemon started again: GPUs back"; fi
 probe "clearNotifications()" >/dev/null
@@ -178,10 +174,7 @@ check "a claim from the toggle that fails: one notification with the daemon's me
 probe "clearNotifications()" >/dev/null
 
 # --- 8. a GPU a running VM holds: "Return to the host…" asks first, then the daemon's InUse
-sed -e 's/^\(device 0000:01:00.0 .*\) driver=nvidia/\1 driver=vfio-pci/' \
-    -e 's/^\(device 0000:01:00.1 .*\) driver=snd_hda_intel/\1 driver=vfio-pci/' \
-    src/main/resources/org/gpupass/sim/dual-gpu.host >"$RIG_WORK/vm-running.host"
-echo "process qemu-system-x86_64 uid=107 opens=/dev/vfio/1" >>"$RIG_WORK/vm-running.host"
+rig_host_vm_running "$RIG_WORK/vm-running.host"
 rig_daemon_start "$RIG_WORK/vm-running.host" || not_ok "the daemon starts with a running VM"
 bus call org.gpupass1 /org/gpupass1 org.gpupass1.Manager Claim ss 01:00.0 win11 >/dev/null || not_ok "win11 adopts the GPU"
 if wait_for 5 subtitle_is $NV "With win11"; then ok "a VM's GPU: \"With win11\""; else not_ok "a VM's GPU shows With win11 ($(toggle $NV subtitle))"; fi

@@ -186,6 +186,27 @@ rig_hold() {
     sleep "$1"
 }
 
+# The GPUs of the dual-gpu host: object paths and names
+NV=/org/gpupass1/gpu/pci_0000_01_00_0
+IGPU=/org/gpupass1/gpu/pci_0000_00_02_0
+NV_NAME="NVIDIA AD103 [GeForce RTX 4070 Ti SUPER]"
+IGPU_NAME="Intel Raptor Lake-S GT1 [UHD Graphics 770]"
+
+# Simulated hosts the tests start the daemon on (variants of the built-in dual-gpu):
+# rig_host_busy_module FILE: rmmod nvidia_drm is refused (EBUSY: a reference from outside the
+# model), so a claim with unload_host_modules = true fails at that step and is rolled back
+rig_host_busy_module() {
+    sed -e 's/^load i915 .*/&\nextra-users nvidia_drm 1/' "$PROJECT_ROOT/src/main/resources/org/gpupass/sim/dual-gpu.host" >"$1"
+}
+# rig_host_vm_running FILE: the NVIDIA GPU on vfio-pci since boot with a running qemu holding
+# /dev/vfio/1 (a Claim adopts it; a Release is refused with InUse)
+rig_host_vm_running() {
+    sed -e 's/^\(device 0000:01:00.0 .*\) driver=nvidia/\1 driver=vfio-pci/' \
+        -e 's/^\(device 0000:01:00.1 .*\) driver=snd_hda_intel/\1 driver=vfio-pci/' \
+        "$PROJECT_ROOT/src/main/resources/org/gpupass/sim/dual-gpu.host" >"$1"
+    echo "process qemu-system-x86_64 uid=107 opens=/dev/vfio/1" >>"$1"
+}
+
 # gpu_prop ADDR PROP: a property of a GPU as the daemon reports it (busctl's value, unquoted)
 gpu_prop() {
     local path=/org/gpupass1/gpu/pci_${1//[:.]/_}
