@@ -13,7 +13,9 @@
 # is changed by the tests (they mount over it in their own mount namespace, see rig.sh).
 #
 # Environment: GPUPASS_DESKTOP_CACHE, GPUPASS_DESKTOP_MIRROR (default http://deb.debian.org/debian),
-# GPUPASS_DESKTOP_SUITE (default forky).
+# GPUPASS_DESKTOP_SUITE (default forky), GPUPASS_DESKTOP_PACKAGES (default chroot-packages.txt;
+# another suite may name its packages otherwise, e.g. trixie has no
+# qml6-module-org-kde-plasma-workspace).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -23,7 +25,7 @@ suite=${GPUPASS_DESKTOP_SUITE:-forky}
 recipe=2   # bump when the mmdebstrap options below change
 
 die() { echo "chroot.sh: $*" >&2; exit 1; }
-packages() { sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$here/chroot-packages.txt" | tr -d ' \t'; }
+packages() { sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "${GPUPASS_DESKTOP_PACKAGES:-$here/chroot-packages.txt}" | tr -d ' \t'; }
 key() { { echo "recipe=$recipe suite=$suite mirror=$mirror"; packages; } | sha256sum | cut -c1-16; }
 
 # why_not: prints why a build cannot happen here (nothing when it can)

@@ -130,9 +130,15 @@ else not_ok "idle for 30 s: method calls to or about org.gpupass1"; sed 's/^/#  
 [ -s "$RIG_WORK/idle-other.txt" ] && sed 's/^/#   (the shell itself, not the extension) /' "$RIG_WORK/idle-other.txt"
 
 # --- 5. the toggle claims for desktop:tester (polkit rule), and releases
+rig_monitor_start "$RIG_WORK/claim-monitor.json"
 probe "click('$NV')" >/dev/null
 if wait_for 10 subtitle_is $NV "Reserved for VMs by tester"; then ok "toggle on: \"Reserved for VMs by tester\""
 else not_ok "toggle on claims (shows: $(toggle $NV subtitle))"; fi
+rig_monitor_stop
+# header flag 0x4: ALLOW_INTERACTIVE_AUTHORIZATION (the shell's polkit agent may ask for a password)
+flags=$(grep '^{' "$RIG_WORK/claim-monitor.json" | jq -r 'select(.type == "method_call" and .member == "Claim") | .flags')
+check "  ... the Claim carried ALLOW_INTERACTIVE_AUTHORIZATION (header flags: $flags)" \
+    test -n "$flags" -a $(( ${flags:-0} & 4 )) -eq 4
 check "  ... the daemon reports holder desktop:$RIG_USER" test "$(gpu_prop 0000:01:00.0 Holder)" = "desktop:$RIG_USER"
 check "  ... and State vfio" test "$(gpu_prop 0000:01:00.0 State)" = vfio
 probe "openQuickSettings()" >/dev/null; sleep 0.5

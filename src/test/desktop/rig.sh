@@ -213,6 +213,18 @@ gpu_prop() {
     bus get-property org.gpupass1 "$path" org.gpupass1.Gpu "$2" --json=short | jq -r .data
 }
 
+# rig_monitor_start FILE / rig_monitor_stop: every message on the system bus, as JSON lines
+# (busctl monitor, as root), e.g. to read a call's header flags
+rig_monitor_start() {
+    busctl --address="$RIG_BUS" monitor --json=short >"$1" 2>/dev/null &
+    RIG_MONITOR=$!
+    sleep 0.3
+}
+rig_monitor_stop() {
+    kill "$RIG_MONITOR" 2>/dev/null   # (SIGINT is ignored by background jobs)
+    wait "$RIG_MONITOR" 2>/dev/null
+}
+
 # rss_mib PID: resident memory of a process
 rss_mib() { awk '/^VmRSS:/ { printf "%.0f", $2 / 1024 }' "/proc/$1/status" 2>/dev/null; }
 
