@@ -17,7 +17,7 @@ PlasmaExtras.Representation {
     Layout.minimumHeight: Kirigami.Units.gridUnit * 10
     // as tall as the rows need, up to most of a screen (then they scroll)
     Layout.preferredHeight: Math.min(Kirigami.Units.gridUnit * 36,
-        Math.max(Kirigami.Units.gridUnit * 12, (ownHeading ? header.implicitHeight : 0) + rowsColumn.implicitHeight + Kirigami.Units.largeSpacing * 4))
+        Math.max(Kirigami.Units.gridUnit * (root.rows.length > 0 ? 12 : 15), (ownHeading ? header.implicitHeight : 0) + rowsColumn.implicitHeight + Kirigami.Units.largeSpacing * 4))
 
     // the system tray draws its own heading over its widgets
     readonly property bool ownHeading: !(Plasmoid.containmentDisplayHints & PlasmaCore.Types.ContainmentDrawsPlasmoidHeading)

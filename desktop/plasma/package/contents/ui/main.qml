@@ -136,10 +136,17 @@ PlasmoidItem {
 
     readonly property string statusWord: ["unknown", "passive", "active", "needs-attention", "required", "accepting-input", "hidden"][Plasmoid.status] ?? "other"
     readonly property string shown: JSON.stringify({supported, running, look, status: statusWord, rows, confirming, outcomes, busy})
-    onShownChanged: console.info(log, "gpupass-widget " + Plasmoid.id + " " + containmentKind + " state " + shown)
+    onShownChanged: if (complete)
+        console.info(log, "gpupass-widget " + Plasmoid.id + " " + containmentKind + " state " + shown)
+    // (Qt 6.8 refuses a LoggingCategory used before it is complete)
+    property bool complete: false
     readonly property string containmentKind: Plasmoid.containment && Plasmoid.containment.pluginName === "org.kde.plasma.systemtray"
         ? "tray" : (Plasmoid.formFactor === PlasmaCore.Types.Planar ? "planar" : "panel")
-    Component.onCompleted: console.info(log, "gpupass-widget " + Plasmoid.id + " created in " + (Plasmoid.containment ? Plasmoid.containment.pluginName : "-"))
+    Component.onCompleted: {
+        complete = true;
+        console.info(log, "gpupass-widget " + Plasmoid.id + " created in " + (Plasmoid.containment ? Plasmoid.containment.pluginName : "-"));
+        console.info(log, "gpupass-widget " + Plasmoid.id + " " + containmentKind + " state " + shown);
+    }
     Component.onDestruction: console.info(log, "gpupass-widget " + Plasmoid.id + " gone")
 
     Plasmoid.title: i18n("GPU passthrough")
