@@ -40,6 +40,17 @@ else
     expect "iommu check fails" test "$iommu" = fail
     expect "01:00.0 group -1, not claimable" test "$group" = -1 -a "$claimable" = False
     expect "exit 1: passthrough is blocked" test "$rc" = 1 -a "$ok" = False -a "$gpus" = fail
+    advice=$(printf '%s' "$json" | python3 -c '
+import json, sys
+print(next(c["advice"] for c in json.load(sys.stdin)["checks"] if c["name"] == "iommu"))')
+    log "iommu advice: $advice"
+    if grep -q GenuineIntel /proc/cpuinfo && ! grep -q 'intel_iommu=on' /proc/cmdline; then
+        expect "the advice names this CPU's parameters" sh -c 'case "$1" in *"add intel_iommu=on iommu=pt to the kernel command line"*) ;; *) exit 1 ;; esac' _ "$advice"
+        if grep -Eq '^ID=(debian|ubuntu)' /etc/os-release; then
+            expect "the advice gives this Debian's /etc/default/grub line and update-grub" sh -c 'case "$1" in *"GRUB_CMDLINE_LINUX_DEFAULT=\""*"intel_iommu=on iommu=pt\" in /etc/default/grub, then run sudo update-grub"*) ;; *) exit 1 ;; esac' _ "$advice"
+        fi
+        expect "the advice says the firmware switch and the reboot" sh -c 'case "$1" in *"enable VT-d in the firmware setup; then reboot"*) ;; *) exit 1 ;; esac' _ "$advice"
+    fi
 fi
 xml=$(ctl hostdev-xml --sysfs-root=/ --config=/nonexistent 01:00.1); rc=$?
 log "hostdev-xml 01:00.1 (exit $rc): $xml"

@@ -6,10 +6,10 @@ import java.nio.file.Path;
 import java.time.Duration;
 import org.gpupass.host.Errno;
 import org.gpupass.host.Host;
-import org.gpupass.host.SysfsHost;
-import org.gpupass.host.SystemBusUnits;
-import org.gpupass.sim.HostFileException;
-import org.gpupass.sim.SimulatedKernel;
+import org.gpupass.host.linux.LinuxHost;
+import org.gpupass.host.linux.SystemBusUnits;
+import org.gpupass.host.sim.HostFileException;
+import org.gpupass.host.sim.SimulatedKernel;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,7 +28,7 @@ final class Hosts {
     }
 
     static Host real(Path sysfsRoot) {
-        return new SysfsHost(sysfsRoot, new SystemBusUnits(UNIT_JOB_TIMEOUT));
+        return LinuxHost.at(sysfsRoot, new SystemBusUnits(UNIT_JOB_TIMEOUT));
     }
 
     /** {@code ""} or a built-in name, else a host file. */

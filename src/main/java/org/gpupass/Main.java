@@ -2,15 +2,15 @@ package org.gpupass;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Comparator;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
-import java.util.Comparator;
 import org.gpupass.bus.BusService;
-import org.gpupass.bus.SdNotify;
-import org.gpupass.core.Config;
+import org.gpupass.config.Config;
 import org.gpupass.core.GpuManager;
 import org.gpupass.host.Host;
+import org.gpupass.systemd.SdNotify;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import sun.misc.Signal;
@@ -46,7 +46,7 @@ public final class Main {
         int code;
         Path stateDir = null;
         try {
-            Callable<Host> host = () -> simulated ? Hosts.simulated(options.simulate()) : Hosts.real(options.sysfsRoot());
+            Callable<Host> host = () -> simulated ? Hosts.simulated(options.simulate()).host() : Hosts.real(options.sysfsRoot());
             stateDir = options.stateDir() != null ? options.stateDir()
                     : simulated ? Hosts.simulatedStateDir() : Path.of("/var/lib/gpupassd");
             code = serve(options, host, config, stateDir, log);

@@ -1,8 +1,8 @@
 package org.gpupass1;
 
 import org.freedesktop.dbus.exceptions.DBusExecutionException;
-import org.gpupass.core.ErrorKind;
-import org.gpupass.core.GpuPassException;
+import org.gpupass.model.ErrorKind;
+import org.gpupass.model.GpuPassException;
 
 /**
  * The spec's error replies. dbus-java names an error after its class, with {@code $} as {@code .}:
@@ -40,10 +40,16 @@ public final class Error {
                 ? "org.freedesktop.DBus.Error." + type.getSimpleName() : name;
     }
 
+    /** The D-Bus error name of a core kind: {@code org.gpupass1.Error.InUse}, or the standard AccessDenied. */
+    public static String nameOf(ErrorKind kind) {
+        return kind == ErrorKind.ACCESS_DENIED ? "org.freedesktop.DBus.Error.AccessDenied"
+                : "org.gpupass1.Error." + kind.shortName();
+    }
+
     /** The core's kind for a D-Bus error name, or null when the name is not one of the spec's. */
     public static ErrorKind kindOf(String dbusName) {
         for (ErrorKind k : ErrorKind.values()) {
-            if (k.dbusName().equals(dbusName)) {
+            if (nameOf(k).equals(dbusName)) {
                 return k;
             }
         }

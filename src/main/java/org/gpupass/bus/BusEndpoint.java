@@ -8,7 +8,7 @@ import java.nio.file.Path;
 import java.util.Map;
 import org.freedesktop.dbus.connections.impl.DBusConnectionBuilder;
 import org.freedesktop.dbus.exceptions.DBusException;
-import org.gpupass.core.Printable;
+import org.gpupass.model.Printable;
 
 /**
  * The bus the daemon or gpupassctl connects to, checked before dbus-java tries: for an address it cannot

@@ -13,4 +13,9 @@ public final class BusNames {
 
     private BusNames() {
     }
+
+    /** The object path of a GPU: {@code /org/gpupass1/gpu/pci_0000_01_00_0}, libvirt's nodedev spelling. */
+    public static String gpuPath(org.gpupass.model.PciAddress gpu) {
+        return GPU_PATH_PREFIX + gpu.nodedevName();
+    }
 }

@@ -15,7 +15,7 @@ import org.freedesktop.dbus.interfaces.Properties;
 import org.freedesktop.dbus.messages.DBusSignal;
 import org.freedesktop.dbus.types.Variant;
 import org.gpupass.core.GpuListener;
-import org.gpupass.core.GpuPassException;
+import org.gpupass.model.GpuPassException;
 import org.gpupass.core.GpuService;
 import org.gpupass.core.GpuStatus;
 import org.gpupass1.Manager;
@@ -53,7 +53,7 @@ final class BusPublisher implements GpuListener, AutoCloseable {
     /** Exports an object for every GPU the core knows now and drops those it no longer knows. */
     synchronized boolean syncExports() throws DBusException {
         List<GpuStatus> gpus = service.gpus();
-        Set<String> wanted = gpus.stream().map(GpuStatus::objectPath).collect(Collectors.toSet());
+        Set<String> wanted = gpus.stream().map(g -> BusNames.gpuPath(g.address())).collect(Collectors.toSet());
         boolean changed = exported.keySet().removeIf(path -> {
             if (wanted.contains(path)) {
                 return false;
@@ -63,10 +63,10 @@ final class BusPublisher implements GpuListener, AutoCloseable {
             return true;
         });
         for (GpuStatus gpu : gpus) {
-            if (!exported.containsKey(gpu.objectPath())) {
+            if (!exported.containsKey(BusNames.gpuPath(gpu.address()))) {
                 GpuObject object = new GpuObject(service, mutations, gpu);
-                connection.exportObject(gpu.objectPath(), object);
-                exported.put(gpu.objectPath(), object);
+                connection.exportObject(BusNames.gpuPath(gpu.address()), object);
+                exported.put(BusNames.gpuPath(gpu.address()), object);
                 changed = true;
             }
         }
@@ -78,10 +78,10 @@ final class BusPublisher implements GpuListener, AutoCloseable {
         queue.execute(() -> {
             Map<String, Variant<?>> changed = GpuProperties.changed(before, after);
             if (!changed.isEmpty()) {
-                send(propertiesChanged(after.objectPath(), BusNames.GPU_INTERFACE, changed));
+                send(propertiesChanged(BusNames.gpuPath(after.address()), BusNames.GPU_INTERFACE, changed));
             }
             if (before != null && before.state() != after.state()) {
-                send(() -> new Manager.StateChanged(BusNames.MANAGER_PATH, new DBusPath(after.objectPath()),
+                send(() -> new Manager.StateChanged(BusNames.MANAGER_PATH, new DBusPath(BusNames.gpuPath(after.address())),
                         after.address().toString(), before.state().word(), after.state().word(), holder));
             }
             onChange.run();
@@ -106,7 +106,7 @@ final class BusPublisher implements GpuListener, AutoCloseable {
     @Override
     public void transitionFailed(GpuStatus gpu, GpuPassException error) {
         queue.execute(() -> send(() -> new Manager.TransitionFailed(BusNames.MANAGER_PATH,
-                new DBusPath(gpu.objectPath()), gpu.address().toString(), error.kind().dbusName(),
+                new DBusPath(BusNames.gpuPath(gpu.address())), gpu.address().toString(), org.gpupass1.Error.nameOf(error.kind()),
                 error.getMessage())));
     }
 

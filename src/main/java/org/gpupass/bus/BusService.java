@@ -16,6 +16,7 @@ import org.freedesktop.dbus.exceptions.DBusException;
 import org.freedesktop.dbus.interfaces.DBus;
 import org.gpupass.bus.wire.FastReplies;
 import org.gpupass.core.GpuService;
+import org.gpupass.systemd.SdNotify;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -5,7 +5,7 @@ import org.freedesktop.DBus.Error.UnknownObject;
 import org.freedesktop.dbus.types.Variant;
 import org.gpupass.core.GpuService;
 import org.gpupass.core.GpuStatus;
-import org.gpupass.core.PciAddress;
+import org.gpupass.model.PciAddress;
 import org.gpupass1.Gpu;
 
 /** {@code /org/gpupass1/gpu/pci_…}: one GPU's properties, read from the core on every call. */
@@ -15,7 +15,7 @@ final class GpuObject extends ReadOnlyProperties implements Gpu {
     private final PciAddress address;
 
     GpuObject(GpuService service, Mutations mutations, GpuStatus gpu) {
-        super(BusNames.GPU_INTERFACE, gpu.objectPath());
+        super(BusNames.GPU_INTERFACE, BusNames.gpuPath(gpu.address()));
         this.service = service;
         this.mutations = mutations;
         this.address = gpu.address();

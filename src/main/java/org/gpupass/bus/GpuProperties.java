@@ -8,7 +8,7 @@ import org.freedesktop.dbus.types.UInt16;
 import org.freedesktop.dbus.types.UInt64;
 import org.freedesktop.dbus.types.Variant;
 import org.gpupass.core.GpuStatus;
-import org.gpupass.core.PciAddress;
+import org.gpupass.model.PciAddress;
 
 /** The {@code org.gpupass1.Gpu} properties of a {@link GpuStatus}, as D-Bus variants of the spec's types. */
 public final class GpuProperties {

@@ -9,7 +9,7 @@ import org.freedesktop.dbus.types.Variant;
 import org.gpupass.bus.wire.FastReplies;
 import org.gpupass.core.GpuService;
 import org.gpupass.core.GpuStatus;
-import org.gpupass.core.Printable;
+import org.gpupass.model.Printable;
 import org.gpupass1.Manager;
 
 /** {@code /org/gpupass1}: the manager interface and its properties, over the core. */
@@ -103,7 +103,7 @@ final class ManagerObject extends ReadOnlyProperties implements Manager {
     }
 
     static DBusPath path(GpuStatus gpu) {
-        return new DBusPath(gpu.objectPath());
+        return new DBusPath(BusNames.gpuPath(gpu.address()));
     }
 
     static List<DBusPath> paths(List<GpuStatus> gpus) {

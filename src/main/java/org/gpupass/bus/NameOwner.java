@@ -9,7 +9,7 @@ import org.freedesktop.dbus.connections.impl.DBusConnection;
 import org.freedesktop.dbus.exceptions.DBusException;
 import org.freedesktop.dbus.exceptions.DBusExecutionException;
 import org.freedesktop.dbus.interfaces.DBus;
-import org.gpupass.core.Printable;
+import org.gpupass.model.Printable;
 
 /** Who owns a well-known name, as the bus tells: the unique name and, where the bus says, the pid. */
 record NameOwner(String uniqueName, long pid) {

@@ -6,7 +6,7 @@ import org.freedesktop.DBus.Error.UnknownInterface;
 import org.freedesktop.DBus.Error.UnknownProperty;
 import org.freedesktop.dbus.interfaces.Properties;
 import org.freedesktop.dbus.types.Variant;
-import org.gpupass.core.Printable;
+import org.gpupass.model.Printable;
 
 /**
  * org.freedesktop.DBus.Properties for an object with one interface of read-only properties,

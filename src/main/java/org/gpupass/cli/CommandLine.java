@@ -5,6 +5,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.gpupass.model.Printable;
 
 /**
  * How every gpupassctl command reads its words, in one place. A word before {@code --} that starts with
@@ -152,7 +153,7 @@ public final class CommandLine {
         String who = spec.command().isEmpty() ? "gpupassctl" : spec.command();
         List<String> names = new ArrayList<>();
         spec.options().forEach(o -> names.add(o.name()));
-        StringBuilder m = new StringBuilder("unknown option: ").append(org.gpupass.core.Printable.clip(word))
+        StringBuilder m = new StringBuilder("unknown option: ").append(org.gpupass.model.Printable.clip(word))
                 .append(" (").append(who).append(names.isEmpty() ? " takes no options but --help"
                         : " takes " + String.join(", ", names));
         if (!spec.operands().isEmpty()) {
@@ -190,7 +191,7 @@ public final class CommandLine {
     private static String quoted(List<String> words) {
         List<String> out = new ArrayList<>();
         for (String w : words) {
-            out.add("'" + org.gpupass.core.Printable.clip(w) + "'");
+            out.add("'" + org.gpupass.model.Printable.clip(w) + "'");
         }
         return String.join(" ", out);
     }

@@ -6,7 +6,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
-import org.gpupass.core.DomainXml;
+import org.gpupass.libvirt.DomainXml;
 
 /**
  * The domain XML of {@code gpupassctl claim-domain}, from stdin: read bounded (the daemon refuses more

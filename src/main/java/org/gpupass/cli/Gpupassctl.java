@@ -19,8 +19,8 @@ import org.freedesktop.dbus.interfaces.Properties;
 import org.freedesktop.dbus.messages.MethodCall;
 import org.freedesktop.dbus.types.Variant;
 import org.gpupass.bus.BusEndpoint;
-import org.gpupass.core.ErrorKind;
-import org.gpupass.core.Printable;
+import org.gpupass.model.ErrorKind;
+import org.gpupass.model.Printable;
 import org.gpupass1.Error;
 import org.gpupass1.Manager;
 

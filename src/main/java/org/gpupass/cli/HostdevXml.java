@@ -5,13 +5,14 @@ import java.io.PrintStream;
 import java.util.List;
 import java.util.Optional;
 import org.gpupass.cli.doctor.HostOptions;
-import org.gpupass.core.Config;
-import org.gpupass.core.ConfigException;
-import org.gpupass.core.ErrorKind;
-import org.gpupass.core.HostSnapshot;
-import org.gpupass.core.PciAddress;
-import org.gpupass.core.PciDevice;
+import org.gpupass.config.Config;
+import org.gpupass.config.ConfigException;
 import org.gpupass.host.Host;
+import org.gpupass.model.ErrorKind;
+import org.gpupass.model.PciAddress;
+import org.gpupass.model.PciDevice;
+import org.gpupass.model.Printable;
+import org.gpupass.plan.HostSnapshot;
 
 /**
  * {@code gpupassctl hostdev-xml DEVICE}: the {@code <hostdev managed='no'>} elements for every function
@@ -66,7 +67,7 @@ public final class HostdevXml {
         // The exit codes of the daemon's errors for the same device: InvalidArgument, NoSuchDevice.
         PciAddress address = PciAddress.tryParse(device.strip());
         if (address == null) {
-            err.println("gpupassctl hostdev-xml: not a PCI address: '" + org.gpupass.core.Printable.clip(device)
+            err.println("gpupassctl hostdev-xml: not a PCI address: '" + org.gpupass.model.Printable.clip(device)
                     + "' (expected DDDD:BB:SS.F or BB:SS.F, e.g. 0000:01:00.0)");
             return Gpupassctl.exitCode(ErrorKind.INVALID_ARGUMENT);
         }

@@ -10,24 +10,28 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import org.gpupass.core.Step.AwaitDriver;
-import org.gpupass.core.Step.AwaitNoHolders;
-import org.gpupass.core.Step.AwaitNode;
-import org.gpupass.core.Step.BindConsole;
-import org.gpupass.core.Step.BindFramebuffer;
-import org.gpupass.core.Step.EnsureDriver;
-import org.gpupass.core.Step.LoadModule;
-import org.gpupass.core.Step.Probe;
-import org.gpupass.core.Step.SetOverride;
-import org.gpupass.core.Step.StartUnit;
-import org.gpupass.core.Step.StopUnit;
-import org.gpupass.core.Step.Unbind;
-import org.gpupass.core.Step.UnbindConsole;
-import org.gpupass.core.Step.UnbindFramebuffer;
-import org.gpupass.core.Step.UnloadModule;
+import org.gpupass.config.Config;
 import org.gpupass.host.Errno;
 import org.gpupass.host.Host;
 import org.gpupass.host.KernelWriteException;
+import org.gpupass.model.ErrorKind;
+import org.gpupass.model.PciAddress;
+import org.gpupass.plan.Step.AwaitDriver;
+import org.gpupass.plan.Step.AwaitNoHolders;
+import org.gpupass.plan.Step.AwaitNode;
+import org.gpupass.plan.Step.BindConsole;
+import org.gpupass.plan.Step.BindFramebuffer;
+import org.gpupass.plan.Step.EnsureDriver;
+import org.gpupass.plan.Step.LoadModule;
+import org.gpupass.plan.Step.Probe;
+import org.gpupass.plan.Step.SetOverride;
+import org.gpupass.plan.Step.StartUnit;
+import org.gpupass.plan.Step.StopUnit;
+import org.gpupass.plan.Step.Unbind;
+import org.gpupass.plan.Step.UnbindConsole;
+import org.gpupass.plan.Step.UnbindFramebuffer;
+import org.gpupass.plan.Step.UnloadModule;
+import org.gpupass.plan.Step;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -96,19 +100,19 @@ final class Executor {
 
     private void perform(Step step, String tag) throws StepFailure {
         if (step instanceof StopUnit s) {
-            write(tag, () -> host.stopUnit(s.unit()));
+            write(tag, () -> host.units().stop(s.unit()));
         } else if (step instanceof StartUnit s) {
-            write(tag, () -> host.startUnit(s.unit()));
+            write(tag, () -> host.units().start(s.unit()));
         } else if (step instanceof LoadModule m) {
-            write(tag, () -> host.loadModule(m.module()));
+            write(tag, () -> host.modules().load(m.module()));
         } else if (step instanceof UnloadModule m) {
             unload(tag, m.module());
         } else if (step instanceof SetOverride o) {
-            write(tag, () -> host.setDriverOverride(o.function(), o.driver()));
+            write(tag, () -> host.pci().setDriverOverride(o.function(), o.driver()));
         } else if (step instanceof Unbind u) {
-            write(tag, () -> host.unbind(u.function(), u.driver()));
+            write(tag, () -> host.pci().unbind(u.function(), u.driver()));
         } else if (step instanceof Probe p) {
-            write(tag, () -> host.driversProbe(p.function()));
+            write(tag, () -> host.pci().driversProbe(p.function()));
         } else if (step instanceof AwaitDriver a) {
             awaitDriver(a.function(), a.driver());
         } else if (step instanceof AwaitNode n) {
@@ -118,13 +122,13 @@ final class Executor {
         } else if (step instanceof EnsureDriver e) {
             ensureDriver(tag, e.function(), e.driver());
         } else if (step instanceof UnbindConsole c) {
-            write(tag, () -> host.unbindConsole(c.vtcon()));
+            write(tag, () -> host.consoles().unbindConsole(c.vtcon()));
         } else if (step instanceof BindConsole c) {
-            write(tag, () -> host.bindConsole(c.vtcon()));
+            write(tag, () -> host.consoles().bindConsole(c.vtcon()));
         } else if (step instanceof UnbindFramebuffer f) {
-            write(tag, () -> host.unbindFramebuffer(f.driver(), f.device()));
+            write(tag, () -> host.consoles().unbindFramebuffer(f.driver(), f.device()));
         } else if (step instanceof BindFramebuffer f) {
-            write(tag, () -> host.bindFramebuffer(f.driver(), f.device()));
+            write(tag, () -> host.consoles().bindFramebuffer(f.driver(), f.device()));
         } else {
             throw new IllegalStateException("unknown step " + step);
         }
@@ -133,7 +137,7 @@ final class Executor {
     private void unload(String tag, String module) throws StepFailure {
         for (int attempt = 1; ; attempt++) {
             try {
-                write(tag, () -> host.unloadModule(module));
+                write(tag, () -> host.modules().unload(module));
                 return;
             } catch (StepFailure f) {
                 // A module's use count drops a moment after its last user goes away: retry EBUSY a little.
@@ -154,7 +158,7 @@ final class Executor {
             throw failure(fn + " is on " + now + ", not " + driver);
         }
         try {
-            write(tag, () -> host.bind(fn, driver));
+            write(tag, () -> host.pci().bind(fn, driver));
             return;
         } catch (StepFailure f) {
             if (f.errno != Errno.ENODEV) {
@@ -162,11 +166,11 @@ final class Executor {
             }
             LOG.info("{}: {} refused {} (ENODEV): removing and rescanning it", tag, fn, driver);
         }
-        write(tag, () -> host.remove(fn));
-        write(tag, host::rescan);
+        write(tag, () -> host.pci().remove(fn));
+        write(tag, host.pci()::rescan);
         String after = driverOf(fn).orElseThrow(() -> failure(fn + " did not come back after rescan"));
         if (after.isEmpty()) {
-            write(tag, () -> host.bind(fn, driver));
+            write(tag, () -> host.pci().bind(fn, driver));
         } else if (!after.equals(driver)) {
             throw failure(fn + " came back on " + after + ", not " + driver);
         }
@@ -192,7 +196,7 @@ final class Executor {
 
     private void awaitNode(String path) throws StepFailure {
         try {
-            if (!host.awaitPath(path, settleTimeout)) {
+            if (!host.nodes().awaitPath(path, settleTimeout)) {
                 throw failure(path + " did not appear within " + settleTimeout.toMillis() + " ms");
             }
         } catch (InterruptedException e) {
@@ -207,7 +211,7 @@ final class Executor {
         while (true) {
             List<String> holders;
             try {
-                holders = host.holders(nodes).stream().map(h -> h.describe()).toList();
+                holders = host.nodes().holders(nodes).stream().map(h -> h.describe()).toList();
             } catch (IOException e) {
                 throw failure("cannot list holders: " + e.getMessage());
             }
@@ -225,7 +229,7 @@ final class Executor {
 
     private Optional<String> driverOf(PciAddress fn) throws StepFailure {
         try {
-            return host.driverOf(fn);
+            return host.pci().driverOf(fn);
         } catch (IOException e) {
             throw failure("cannot read sysfs: " + e.getMessage());
         }

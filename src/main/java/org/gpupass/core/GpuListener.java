@@ -1,5 +1,7 @@
 package org.gpupass.core;
 
+import org.gpupass.model.GpuPassException;
+
 /**
  * Receives changes after they happened, in order, on the thread that made them.
  * Implementations must not block.

@@ -2,6 +2,8 @@ package org.gpupass.core;
 
 import java.util.List;
 import java.util.Optional;
+import org.gpupass.model.GpuPassException;
+import org.gpupass.model.PciAddress;
 
 /**
  * The core as the D-Bus layer and the CLI's offline paths see it. Methods that move a GPU block

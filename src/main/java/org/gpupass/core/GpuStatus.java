@@ -1,6 +1,8 @@
 package org.gpupass.core;
 
 import java.util.List;
+import org.gpupass.model.GpuState;
+import org.gpupass.model.PciAddress;
 
 /**
  * What the daemon tells about one GPU: one field per property of {@code org.gpupass1.Gpu}.
@@ -17,10 +19,5 @@ public record GpuStatus(PciAddress address, String name, int vendorId, int devic
     public GpuStatus {
         functions = List.copyOf(functions);
         blockers = List.copyOf(blockers);
-    }
-
-    /** Object path of this GPU on the bus. */
-    public String objectPath() {
-        return "/org/gpupass1/gpu/" + address.nodedevName();
     }
 }

@@ -3,10 +3,19 @@ package org.gpupass.core;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
+import org.gpupass.config.Config;
 import org.gpupass.host.Host;
+import org.gpupass.model.GpuState;
+import org.gpupass.model.PciAddress;
+import org.gpupass.model.PciDevice;
+import org.gpupass.plan.ClaimRecord;
+import org.gpupass.plan.GpuAssessor;
+import org.gpupass.plan.HostSnapshot;
+import org.gpupass.plan.Intent;
+import org.gpupass.plan.Planner;
+import org.gpupass.plan.Step;
+import org.gpupass.state.StateStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -22,6 +31,7 @@ import org.slf4j.LoggerFactory;
  * <li>A GPU on vfio-pci with no claim is adopted (holder "").</li>
  * <li>A GPU fenced after a hung write stays fenced until sysfs shows it settled (host or vfio).</li>
  * </ul>
+ * Every change of claim state goes through the {@link ClaimBook}; the steps come from the {@link Planner}.
  */
 final class Reconciler {
     private static final Logger LOG = LoggerFactory.getLogger(Reconciler.class);
@@ -30,93 +40,63 @@ final class Reconciler {
     private final Config config;
     private final StateStore store;
     private final Executor executor;
-    private final Map<PciAddress, ClaimRecord> claims;
-    private final Set<PciAddress> stuck;
+    private final ClaimBook book;
 
-    Reconciler(Host host, Config config, StateStore store, Executor executor, Map<PciAddress, ClaimRecord> claims,
-               Set<PciAddress> stuck) {
+    Reconciler(Host host, Config config, StateStore store, Executor executor, ClaimBook book) {
         this.host = host;
         this.config = config;
         this.store = store;
         this.executor = executor;
-        this.claims = claims;
-        this.stuck = stuck;
+        this.book = book;
     }
 
     void run() throws IOException {
-        claims.putAll(store.loadClaims());
+        book.load();
         HostSnapshot snap = HostSnapshot.read(host, config);
-        for (PciAddress gpu : store.stuckGpus()) {
+        for (PciAddress gpu : book.fencedOnDisk()) {
             GpuState state = stateOf(snap, gpu);
             if (state == GpuState.HOST || state == GpuState.VFIO) {
-                store.clearStuck(gpu);
+                book.unfence(gpu);
                 LOG.info("{} was fenced after a hung write and is settled now ({}): unfenced", gpu, state);
             } else {
-                stuck.add(gpu);
+                book.keepFenced(gpu);
                 LOG.warn("{} stays fenced: a kernel write hung earlier and sysfs shows it {}", gpu, state);
             }
         }
         Optional<Intent> intent = store.loadIntent();
-        if (intent.isPresent() && !stuck.contains(intent.get().gpu())) {
+        if (intent.isPresent() && !book.stateOf(intent.get().gpu()).stuck()) {
             resume(snap, intent.get());
             snap = HostSnapshot.read(host, config);
         }
-        for (ClaimRecord claim : List.copyOf(claims.values())) {
+        for (ClaimRecord claim : book.view().claims().values()) {
             GpuState state = stateOf(snap, claim.gpu());
             if (state == null || state == GpuState.HOST) {
-                claims.remove(claim.gpu());
-                store.deleteClaim(claim.gpu());
+                book.release(claim.gpu());
                 LOG.info("claim of {} by '{}' dropped: the GPU is {}", claim.gpu(), claim.holder(),
                         state == null ? "gone" : "back on its host drivers");
             }
         }
         for (PciDevice gpu : snap.gpus(config)) {
-            if (!claims.containsKey(gpu.address()) && stateOf(snap, gpu.address()) == GpuState.VFIO) {
-                ClaimRecord adopted = ClaimRecord.adopted(gpu.address(), GpuManager.nowMicros());
-                claims.put(gpu.address(), adopted);
+            if (book.claim(gpu.address()).isEmpty() && stateOf(snap, gpu.address()) == GpuState.VFIO) {
                 LOG.info("{} is on vfio-pci with no claim: adopted (holder \"\")", gpu.address());
-                try {
-                    store.saveClaim(adopted);
-                } catch (IOException e) {
-                    // It names no holder, so sysfs alone gives it again at the next start: not worth a failed start.
-                    LOG.warn("cannot record the adoption of {} ({}); it is adopted again at the next start",
-                            gpu.address(), e.getMessage());
-                }
+                book.adopt(ClaimRecord.adopted(gpu.address(), Clock.nowMicros()));
             }
         }
     }
 
     private void resume(HostSnapshot snap, Intent intent) throws IOException {
-        GpuState state = stateOf(snap, intent.gpu());
-        List<Step> steps = new ArrayList<>();
+        List<Step> steps;
         String what;
-        if (intent.operation().equals(Intent.CLAIM) && state == GpuState.VFIO) {
-            ClaimRecord claim = intent.asClaim(intent.startedMicros());
-            claims.put(claim.gpu(), claim);
-            store.saveClaim(claim);
-            for (String unit : intent.unitsStopped()) {
-                if (!intent.unitsToRestore().contains(unit) && Planner.restartable(unit)) {
-                    steps.add(new Step.StartUnit(unit));
-                }
-            }
+        if (intent instanceof Intent.Claiming claim && stateOf(snap, intent.gpu()) == GpuState.VFIO) {
+            book.record(claim.asClaim(claim.startedMicros()));
+            steps = Planner.resumeClaim(claim);
             what = "the interrupted claim of " + intent.gpu() + " for '" + intent.holder() + "' had finished: kept";
-        } else if (intent.operation().equals(Intent.CLAIM)) {
-            List<Step> undone = new ArrayList<>();
-            intent.unitsStopped().forEach(u -> undone.add(new Step.StopUnit(u)));
-            intent.consoles().forEach(c -> undone.add(new Step.UnbindConsole(c)));
-            intent.framebuffers().forEach(f -> undone.add(new Step.UnbindFramebuffer(f.driver(), f.device())));
-            intent.modules().forEach(m -> undone.add(new Step.UnloadModule(m)));
-            steps.addAll(Planner.rollbackClaim(snap, intent.functions(), intent.drivers(), undone));
+        } else if (intent instanceof Intent.Claiming claim) {
+            steps = Planner.undoInterruptedClaim(snap, claim);
             what = "the interrupted claim of " + intent.gpu() + " for '" + intent.holder() + "' was rolled back";
         } else {
-            List<String> reload = new ArrayList<>(intent.modules());
-            java.util.Collections.reverse(reload);
-            List<PciDevice> present = intent.functions().stream().map(snap::device).flatMap(Optional::stream).toList();
-            steps.addAll(Planner.moveToHost(snap, present, intent.drivers(), reload));
-            steps.addAll(Planner.rebind(snap, intent.consoles(), intent.framebuffers()));
-            intent.unitsStopped().forEach(u -> steps.add(new Step.StartUnit(u)));
-            claims.remove(intent.gpu());
-            store.deleteClaim(intent.gpu());
+            steps = Planner.finishInterruptedRelease(snap, (Intent.Releasing) intent);
+            book.release(intent.gpu());
             what = "the interrupted release of " + intent.gpu() + " was finished";
         }
         List<Step> done = new ArrayList<>();
@@ -127,8 +107,7 @@ final class Reconciler {
             LOG.warn("{} ({} steps{})", what, steps.size(), warnings.isEmpty() ? "" : "; " + String.join("; ", warnings));
         } catch (StepException e) {
             if (e.hung()) {
-                stuck.add(intent.gpu());
-                store.markStuck(intent.gpu(), "reconcile: " + e.where());
+                book.fence(intent.gpu(), "reconcile: " + e.where());
             }
             LOG.error("reconciling the interrupted {} of {} failed at {}; the intent is kept for the next start",
                     intent.operation(), intent.gpu(), e.where());

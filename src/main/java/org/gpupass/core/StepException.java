@@ -1,5 +1,8 @@
 package org.gpupass.core;
 
+import org.gpupass.model.ErrorKind;
+import org.gpupass.plan.Step;
+
 /** A step that failed (the kernel refused, or a wait ran out) or hung past its deadline. */
 public final class StepException extends Exception {
     private final Step step;
@@ -15,15 +18,6 @@ public final class StepException extends Exception {
         this.total = total;
         this.hung = hung;
         this.kind = kind;
-    }
-
-    public Step step() {
-        return step;
-    }
-
-    /** 1-based position of the step in its plan. */
-    public int index() {
-        return index;
     }
 
     public boolean hung() {

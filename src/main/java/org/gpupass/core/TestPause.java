@@ -1,5 +1,6 @@
 package org.gpupass.core;
 
+import org.gpupass.plan.Step;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

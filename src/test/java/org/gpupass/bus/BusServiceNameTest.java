@@ -7,6 +7,7 @@ import java.util.Map;
 import org.freedesktop.dbus.connections.impl.DBusConnection;
 import org.freedesktop.dbus.connections.impl.DBusConnectionBuilder;
 import org.freedesktop.dbus.exceptions.DBusException;
+import org.gpupass.systemd.SdNotify;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 

@@ -7,13 +7,13 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.gpupass.core.ErrorKind;
+import org.gpupass.model.ErrorKind;
 import org.gpupass.core.GpuListener;
-import org.gpupass.core.GpuPassException;
+import org.gpupass.model.GpuPassException;
 import org.gpupass.core.GpuService;
-import org.gpupass.core.GpuState;
+import org.gpupass.model.GpuState;
 import org.gpupass.core.GpuStatus;
-import org.gpupass.core.PciAddress;
+import org.gpupass.model.PciAddress;
 
 /** A test double for the core: two GPUs, claims that can be held at a gate, errors on demand. */
 final class FakeGpuService implements GpuService {

@@ -3,7 +3,7 @@ package org.gpupass.bus;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.util.List;
-import org.gpupass.core.GpuState;
+import org.gpupass.model.GpuState;
 import org.gpupass.core.GpuStatus;
 import org.junit.jupiter.api.Test;
 

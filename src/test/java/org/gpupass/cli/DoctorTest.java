@@ -197,6 +197,30 @@ class DoctorTest {
     }
 
     @Test
+    void iommuOffOnKinoiteGivesTheRpmOstreeCommand() throws Exception {
+        DoctorRoot root = good().write("proc/cmdline", "BOOT_IMAGE=/vmlinuz ro quiet\n")
+                .write("etc/os-release", "ID=fedora\nVARIANT_ID=kinoite\nPRETTY_NAME=\"Fedora Linux 41 (Kinoite)\"\n");
+        List<String> flat = json(root.doctor("--simulate=" + hostFile(DUAL_NO_IOMMU), "--json"));
+        assertTrue(field(flat, "advice", "iommu").contains("on Fedora Linux 41 (Kinoite): sudo rpm-ostree kargs "
+                + "--append=intel_iommu=on --append=iommu=pt; enable VT-d in the firmware setup; then reboot"),
+                flat.toString());
+    }
+
+    @Test
+    void iommuOffOnDebianWithAnAmdCpuGivesTheGrubLine() throws Exception {
+        DoctorRoot root = good().write("proc/cmdline", "BOOT_IMAGE=/vmlinuz ro quiet\n")
+                .write("proc/cpuinfo", DoctorRoot.AMD_CPU)
+                .write("etc/os-release", "PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nID=debian\n")
+                .write("etc/default/grub", "GRUB_DEFAULT=0\nGRUB_CMDLINE_LINUX_DEFAULT=\"quiet\"\n");
+        List<String> flat = json(root.doctor("--simulate=" + hostFile(DUAL_NO_IOMMU), "--json"));
+        String advice = field(flat, "advice", "iommu");
+        assertTrue(advice.startsWith("the kernel turns the AMD IOMMU on by default but found none: enable IOMMU /"
+                + " AMD-Vi in the firmware setup; if it stays off, add amd_iommu=on iommu=pt"), advice);
+        assertTrue(advice.contains("set GRUB_CMDLINE_LINUX_DEFAULT=\"quiet amd_iommu=on iommu=pt\" in /etc/default/grub,"
+                + " then run sudo update-grub"), advice);
+    }
+
+    @Test
     void iommuAskedForButAbsentPointsAtTheFirmware() throws Exception {
         DoctorRoot root = good();
         List<String> flat = json(root.doctor("--simulate=" + hostFile(DUAL_NO_IOMMU), "--json"));

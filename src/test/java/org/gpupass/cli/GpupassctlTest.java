@@ -14,7 +14,7 @@ import java.util.Map;
 import java.util.Set;
 import org.freedesktop.dbus.types.UInt16;
 import org.freedesktop.dbus.types.Variant;
-import org.gpupass.core.ErrorKind;
+import org.gpupass.model.ErrorKind;
 import org.junit.jupiter.api.Test;
 
 class GpupassctlTest {
@@ -22,7 +22,7 @@ class GpupassctlTest {
     void every_spec_error_has_its_own_documented_exit_code() {
         Set<Integer> codes = new HashSet<>();
         for (ErrorKind kind : ErrorKind.values()) {
-            int code = Gpupassctl.exitCode(kind.dbusName());
+            int code = Gpupassctl.exitCode(org.gpupass1.Error.nameOf(kind));
             assertTrue(code >= 3 && code <= 16, kind + " -> " + code);
             assertTrue(Gpupassctl.USAGE.contains(code + " " + kind.shortName()), kind + " documented as " + code);
             codes.add(code);

@@ -7,7 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.nio.file.Path;
 import org.gpupass.host.Errno;
-import org.gpupass.sim.SimulatedKernel;
+import org.gpupass.host.sim.SimulatedKernel;
+import org.gpupass.model.ErrorKind;
+import org.gpupass.model.GpuPassException;
+import org.gpupass.model.GpuState;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

@@ -11,7 +11,13 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import org.gpupass.sim.SimulatedKernel;
+import org.gpupass.host.sim.SimulatedKernel;
+import org.gpupass.model.ErrorKind;
+import org.gpupass.model.GpuPassException;
+import org.gpupass.model.GpuState;
+import org.gpupass.model.PciAddress;
+import org.gpupass.plan.ClaimRecord;
+import org.gpupass.state.StateStore;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -53,17 +59,17 @@ class DurableClaimTest {
     }
 
     private GpuManager open(SimulatedKernel kernel, StateStore store) throws IOException {
-        GpuManager m = new GpuManager(kernel, Hosts.config(""), store, "test", (i, s) -> { });
+        GpuManager m = new GpuManager(kernel.host(), Hosts.config(""), store, "test", (i, s) -> { });
         m.start();
         return m;
     }
 
     private static SimulatedKernel onVfio(SimulatedKernel k) throws Exception {
-        k.loadModule("vfio_pci");
+        k.modules().load("vfio_pci");
         for (PciAddress fn : List.of(NVIDIA, NVIDIA_AUDIO)) {
-            k.setDriverOverride(fn, "vfio-pci");
-            k.unbind(fn, Hosts.device(k, fn).driver());
-            k.driversProbe(fn);
+            k.pci().setDriverOverride(fn, "vfio-pci");
+            k.pci().unbind(fn, Hosts.device(k, fn).driver());
+            k.pci().driversProbe(fn);
         }
         return k;
     }

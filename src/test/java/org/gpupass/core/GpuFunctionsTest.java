@@ -9,7 +9,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
 import java.util.List;
-import org.gpupass.sim.SimulatedKernel;
+import org.gpupass.config.Config;
+import org.gpupass.host.sim.SimulatedKernel;
+import org.gpupass.model.GpuState;
+import org.gpupass.model.PciAddress;
+import org.gpupass.model.PciDevice;
+import org.gpupass.plan.ClaimRecord;
+import org.gpupass.plan.HostSnapshot;
+import org.gpupass.plan.Planner;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

@@ -14,7 +14,15 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.gpupass.host.Errno;
-import org.gpupass.sim.SimulatedKernel;
+import org.gpupass.host.Framebuffer;
+import org.gpupass.host.Host;
+import org.gpupass.host.sim.SimulatedKernel;
+import org.gpupass.model.ErrorKind;
+import org.gpupass.model.GpuPassException;
+import org.gpupass.model.GpuState;
+import org.gpupass.model.PciAddress;
+import org.gpupass.state.StateStore;
+import org.gpupass.state.TransitionLock;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -45,7 +53,7 @@ class GpuManagerTest {
     }
 
     @Test
-    void dualGpuStatusMatchesTheSpec() {
+    void dualGpuStatusMatchesTheSpec() throws Exception {
         GpuManager m = open(Hosts.builtIn("dual-gpu"), "");
         List<GpuStatus> gpus = m.gpus();
         assertEquals(List.of(INTEL, NVIDIA), gpus.stream().map(GpuStatus::address).toList());
@@ -69,14 +77,14 @@ class GpuManagerTest {
     }
 
     @Test
-    void sharedGroupNamesTheSataControllerAsBlocker() {
+    void sharedGroupNamesTheSataControllerAsBlocker() throws Exception {
         GpuStatus nvidia = open(Hosts.builtIn("shared-group"), "").gpu(NVIDIA).orElseThrow();
         assertFalse(nvidia.claimable());
         assertEquals(List.of("IOMMU group 1 also holds 0000:00:17.0 (SATA controller)"), nvidia.blockers());
     }
 
     @Test
-    void singleGpuIsTheBootDisplayAndInUse() {
+    void singleGpuIsTheBootDisplayAndInUse() throws Exception {
         GpuStatus nvidia = open(Hosts.builtIn("single-gpu"), "").gpu(NVIDIA).orElseThrow();
         assertTrue(nvidia.bootVga());
         assertFalse(nvidia.claimable());
@@ -93,7 +101,7 @@ class GpuManagerTest {
         assertEquals("win11", claimed.holder());
         assertEquals("vfio-pci", driver(k, NVIDIA));
         assertEquals("vfio-pci", driver(k, NVIDIA_AUDIO));
-        assertTrue(k.exists("/dev/vfio/1"));
+        assertTrue(k.nodes().exists("/dev/vfio/1"));
         assertTrue(Files.exists(state.resolve("claims/pci_0000_01_00_0.claim")));
         assertFalse(Files.exists(state.resolve("intent")));
         assertEquals("nvidia", claimed.hostDriver());
@@ -104,7 +112,7 @@ class GpuManagerTest {
         assertEquals("snd_hda_intel", driver(k, NVIDIA_AUDIO));
         assertEquals("", override(k, NVIDIA));
         assertEquals("", override(k, NVIDIA_AUDIO));
-        assertFalse(k.exists("/dev/vfio/1"));
+        assertFalse(k.nodes().exists("/dev/vfio/1"));
         assertFalse(Files.exists(state.resolve("claims/pci_0000_01_00_0.claim")));
         assertEquals("", released.holder());
     }
@@ -154,11 +162,11 @@ class GpuManagerTest {
     @Test
     void aGpuAlreadyOnVfioIsAdoptedWithoutATransition() throws Exception {
         SimulatedKernel k = Hosts.builtIn("dual-gpu");
-        k.loadModule("vfio_pci");
+        k.modules().load("vfio_pci");
         for (PciAddress fn : List.of(NVIDIA, NVIDIA_AUDIO)) {
-            k.setDriverOverride(fn, "vfio-pci");
-            k.unbind(fn, driver(k, fn));
-            k.driversProbe(fn);
+            k.pci().setDriverOverride(fn, "vfio-pci");
+            k.pci().unbind(fn, driver(k, fn));
+            k.pci().driversProbe(fn);
         }
         GpuManager m = open(k, "");
         assertEquals("", m.gpu(NVIDIA).orElseThrow().holder());
@@ -168,7 +176,7 @@ class GpuManagerTest {
     }
 
     @Test
-    void badArgumentsGetTypedErrorsAndChangeNothing() {
+    void badArgumentsGetTypedErrorsAndChangeNothing() throws Exception {
         SimulatedKernel k = Hosts.builtIn("dual-gpu");
         GpuManager m = open(k, "");
         int writes = k.writeCount();
@@ -184,7 +192,7 @@ class GpuManagerTest {
     }
 
     @Test
-    void emptyDeviceIsAmbiguousWithTwoClaimableGpusAndMissingWithNone() {
+    void emptyDeviceIsAmbiguousWithTwoClaimableGpusAndMissingWithNone() throws Exception {
         assertEquals(ErrorKind.AMBIGUOUS, kindOf(() -> open(Hosts.parse(Hosts.TWO_DISCRETE), "").claim("", "vm")));
         close();
         opened.clear();
@@ -192,7 +200,7 @@ class GpuManagerTest {
     }
 
     @Test
-    void refusalsSetLastErrorAndSignalTransitionFailed() {
+    void refusalsSetLastErrorAndSignalTransitionFailed() throws Exception {
         SimulatedKernel k = Hosts.builtIn("dual-gpu");
         GpuManager m = open(k, "");
         RecordingListener events = new RecordingListener();
@@ -213,10 +221,10 @@ class GpuManagerTest {
         GpuManager m = open(k, "allow_boot_display = yes\nstop_display_manager = when-holding");
         assertTrue(m.gpu(NVIDIA).orElseThrow().claimable(), m.gpu(NVIDIA).orElseThrow().blockers().toString());
         m.claim("", "win11");
-        assertFalse(k.unitActive("sddm.service"));
+        assertFalse(k.units().isActive("sddm.service"));
         assertEquals("vfio-pci", driver(k, NVIDIA));
         m.release("", "win11");
-        assertTrue(k.unitActive("sddm.service"));
+        assertTrue(k.units().isActive("sddm.service"));
         assertEquals("nvidia", driver(k, NVIDIA));
         assertFalse(k.pidsOf("sddm.service").isEmpty());
     }
@@ -227,8 +235,8 @@ class GpuManagerTest {
         String config = "allow_boot_display = yes\nstop_display_manager = when-holding\nunbind_consoles = yes";
         GpuManager m = open(k, config);
         m.claim("", "win11");
-        assertEquals(List.of(), k.framebufferConsoles());
-        assertEquals(List.of(), k.firmwareFramebuffers());
+        assertEquals(List.of(), k.consoles().framebufferConsoles());
+        assertEquals(List.of(), k.consoles().firmwareFramebuffers());
         assertEquals("vfio-pci", driver(k, NVIDIA));
         List<String> ops = k.writeLog().stream().map(w -> w.op() + " " + w.target()).toList();
         assertEquals(List.of("STOP_UNIT sddm.service", "STOP_UNIT session-2.scope", "UNBIND_CONSOLE vtcon1",
@@ -243,11 +251,11 @@ class GpuManagerTest {
         assertEquals("win11", restarted.gpu(NVIDIA).orElseThrow().holder());
         int before = k.writeCount();
         restarted.release("", "win11");
-        assertEquals(List.of("vtcon1"), k.framebufferConsoles());
+        assertEquals(List.of("vtcon1"), k.consoles().framebufferConsoles());
         assertEquals(List.of(new org.gpupass.host.Framebuffer("efi-framebuffer.0", "efi-framebuffer")),
-                k.firmwareFramebuffers());
+                k.consoles().firmwareFramebuffers());
         assertEquals("nvidia", driver(k, NVIDIA));
-        assertTrue(k.unitActive("sddm.service"));
+        assertTrue(k.units().isActive("sddm.service"));
         List<String> release = k.writeLog().subList(before, k.writeCount()).stream()
                 .map(w -> w.op() + " " + w.target() + " " + w.outcome()).toList();
         assertEquals(List.of("BIND_FRAMEBUFFER efi-framebuffer.0 ok", "BIND_CONSOLE vtcon1 ok",
@@ -264,9 +272,9 @@ class GpuManagerTest {
         GpuStatus released = m.release("", "win11");
         assertEquals(GpuState.HOST, released.state());
         assertTrue(released.lastError().contains("bind console vtcon1 failed"), released.lastError());
-        assertEquals(List.of(), k.framebufferConsoles());
-        assertEquals(1, k.firmwareFramebuffers().size(), "the framebuffer before it was bound");
-        assertTrue(k.unitActive("sddm.service"), "and the display manager after it started");
+        assertEquals(List.of(), k.consoles().framebufferConsoles());
+        assertEquals(1, k.consoles().firmwareFramebuffers().size(), "the framebuffer before it was bound");
+        assertTrue(k.units().isActive("sddm.service"), "and the display manager after it started");
     }
 
     @Test
@@ -274,8 +282,8 @@ class GpuManagerTest {
         SimulatedKernel k = Hosts.builtIn("single-gpu");
         GpuManager m = open(k, "allow_boot_display = yes\nstop_display_manager = when-holding");
         m.claim("", "win11");
-        assertEquals(List.of("vtcon1"), k.framebufferConsoles());
-        assertEquals(1, k.firmwareFramebuffers().size());
+        assertEquals(List.of("vtcon1"), k.consoles().framebufferConsoles());
+        assertEquals(1, k.consoles().firmwareFramebuffers().size());
         assertFalse(Files.readString(state.resolve("claims/pci_0000_01_00_0.claim")).contains("=vtcon1"));
     }
 
@@ -285,11 +293,11 @@ class GpuManagerTest {
         GpuManager m = open(k, "unload_host_modules = yes");
         m.claim("", "win11");
         for (String module : List.of("nvidia", "nvidia_drm", "nvidia_modeset", "nvidia_uvm")) {
-            assertFalse(k.modules().containsKey(module), module);
+            assertFalse(k.modules().loaded().containsKey(module), module);
         }
         m.release("", "win11");
         for (String module : List.of("nvidia", "nvidia_drm", "nvidia_modeset", "nvidia_uvm")) {
-            assertTrue(k.modules().containsKey(module), module);
+            assertTrue(k.modules().loaded().containsKey(module), module);
         }
         assertEquals("nvidia", driver(k, NVIDIA));
     }
@@ -335,9 +343,9 @@ class GpuManagerTest {
         GpuManager m = open(k, "");
         assertTrue(m.gpu(NVIDIA).orElseThrow().claimable(), m.gpu(NVIDIA).orElseThrow().blockers().toString());
         m.claim("01:00.0", "win11");
-        assertFalse(k.unitActive("nvidia-persistenced.service"));
+        assertFalse(k.units().isActive("nvidia-persistenced.service"));
         m.release("01:00.0", "win11");
-        assertTrue(k.unitActive("nvidia-persistenced.service"));
+        assertTrue(k.units().isActive("nvidia-persistenced.service"));
         assertEquals("nvidia", driver(k, NVIDIA));
     }
 
@@ -361,21 +369,22 @@ class GpuManagerTest {
         java.util.concurrent.CountDownLatch readStarted = new java.util.concurrent.CountDownLatch(1);
         java.util.concurrent.CountDownLatch transitionDone = new java.util.concurrent.CountDownLatch(1);
         // A host whose first device read on the "slow-refresh" thread sees the old state, then waits.
-        org.gpupass.host.Host slow = (org.gpupass.host.Host) java.lang.reflect.Proxy.newProxyInstance(
-                getClass().getClassLoader(), new Class<?>[] {org.gpupass.host.Host.class}, (proxy, method, args) -> {
+        org.gpupass.host.PciBus slowPci = (org.gpupass.host.PciBus) java.lang.reflect.Proxy.newProxyInstance(
+                getClass().getClassLoader(), new Class<?>[] {org.gpupass.host.PciBus.class}, (proxy, method, args) -> {
                     Object result;
                     try {
-                        result = method.invoke(k, args);
+                        result = method.invoke(k.pci(), args);
                     } catch (java.lang.reflect.InvocationTargetException e) {
                         throw e.getCause();
                     }
-                    if (method.getName().equals("pciDevices") && Thread.currentThread().getName().equals("slow-refresh")
+                    if (method.getName().equals("devices") && Thread.currentThread().getName().equals("slow-refresh")
                             && readStarted.getCount() == 1) {
                         readStarted.countDown();
                         transitionDone.await();
                     }
                     return result;
                 });
+        org.gpupass.host.Host slow = new org.gpupass.host.Host(slowPci, k.nodes(), k.modules(), k.units(), k.consoles());
         GpuManager m = new GpuManager(slow, Hosts.config(""), new StateStore(state), "test", (i, step) -> { });
         m.start();
         opened.add(m);

@@ -1,19 +1,25 @@
 package org.gpupass.core;
 
 import java.nio.file.Path;
-import org.gpupass.sim.SimulatedKernel;
+import org.gpupass.config.Config;
+import org.gpupass.config.ConfigException;
+import org.gpupass.host.sim.SimulatedKernel;
+import org.gpupass.model.PciAddress;
+import org.gpupass.model.PciDevice;
+import org.gpupass.plan.HostSnapshot;
+import org.gpupass.state.StateStore;
 
 /** Fixtures: simulated hosts and managers over them. */
-final class Hosts {
-    static final PciAddress NVIDIA = new PciAddress(0, 1, 0, 0);
-    static final PciAddress NVIDIA_AUDIO = new PciAddress(0, 1, 0, 1);
-    static final PciAddress INTEL = new PciAddress(0, 0, 2, 0);
-    static final PciAddress SATA = new PciAddress(0, 0, 0x17, 0);
-    static final PciAddress SECOND = new PciAddress(0, 2, 0, 0);
-    static final PciAddress SECOND_AUDIO = new PciAddress(0, 2, 0, 1);
+public final class Hosts {
+    public static final PciAddress NVIDIA = new PciAddress(0, 1, 0, 0);
+    public static final PciAddress NVIDIA_AUDIO = new PciAddress(0, 1, 0, 1);
+    public static final PciAddress INTEL = new PciAddress(0, 0, 2, 0);
+    public static final PciAddress SATA = new PciAddress(0, 0, 0x17, 0);
+    public static final PciAddress SECOND = new PciAddress(0, 2, 0, 0);
+    public static final PciAddress SECOND_AUDIO = new PciAddress(0, 2, 0, 1);
 
     /** dual-gpu plus a second discrete card (AMD, group 3) on its own root port. */
-    static final String TWO_DISCRETE = """
+    public static final String TWO_DISCRETE = """
             iommu on
             load i915 snd_hda_intel nvidia nvidia_modeset nvidia_drm nvidia_uvm amdgpu
             device 0000:00:01.0 8086:a70d class=0x060400 driver=pcieport group=1
@@ -30,7 +36,7 @@ final class Hosts {
     private Hosts() {
     }
 
-    static SimulatedKernel builtIn(String name) {
+    public static SimulatedKernel builtIn(String name) {
         try {
             return SimulatedKernel.builtIn(name);
         } catch (Exception e) {
@@ -38,7 +44,7 @@ final class Hosts {
         }
     }
 
-    static SimulatedKernel parse(String text) {
+    public static SimulatedKernel parse(String text) {
         try {
             return SimulatedKernel.parse(text, "test");
         } catch (Exception e) {
@@ -47,7 +53,7 @@ final class Hosts {
     }
 
     /** Fast deadlines, except a short write deadline only where a test makes a write hang. */
-    static Config config(String text) {
+    public static Config config(String text) {
         try {
             Config config = Config.parse(text, "test.conf");
             String[][] fast = {{"refresh_interval", "0"}, {"write_timeout", "5s"}, {"settle_timeout", "5s"},
@@ -69,7 +75,7 @@ final class Hosts {
 
     static GpuManager manager(SimulatedKernel kernel, Path stateDir, Config config, Executor.StepObserver observer) {
         try {
-            GpuManager m = new GpuManager(kernel, config, new StateStore(stateDir), "test", observer);
+            GpuManager m = new GpuManager(kernel.host(), config, new StateStore(stateDir), "test", observer);
             m.start();
             return m;
         } catch (Exception e) {
@@ -78,21 +84,25 @@ final class Hosts {
     }
 
     /** What an operator does by hand to give functions back to their host drivers (outside gpupassd). */
-    static void rebindToHostDrivers(SimulatedKernel kernel, PciAddress... functions) throws Exception {
+    public static void rebindToHostDrivers(SimulatedKernel kernel, PciAddress... functions) throws Exception {
         for (PciAddress fn : functions) {
-            kernel.setDriverOverride(fn, "");
-            kernel.unbind(fn, "vfio-pci");
-            kernel.driversProbe(fn);
+            kernel.pci().setDriverOverride(fn, "");
+            kernel.pci().unbind(fn, "vfio-pci");
+            kernel.pci().driversProbe(fn);
         }
     }
 
-    static PciDevice device(SimulatedKernel kernel, PciAddress address) {
-        return kernel.pciDevices().stream().filter(d -> d.address().equals(address)).findFirst().orElseThrow();
+    public static PciDevice device(SimulatedKernel kernel, PciAddress address) {
+        try {
+            return kernel.pci().devices().stream().filter(d -> d.address().equals(address)).findFirst().orElseThrow();
+        } catch (java.io.IOException e) {
+            throw new AssertionError(e);
+        }
     }
 
-    static HostSnapshot snapshot(SimulatedKernel kernel, Config config) {
+    public static HostSnapshot snapshot(SimulatedKernel kernel, Config config) {
         try {
-            return HostSnapshot.read(kernel, config);
+            return HostSnapshot.read(kernel.host(), config);
         } catch (Exception e) {
             throw new AssertionError(e);
         }

@@ -20,8 +20,14 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import org.gpupass.sim.SimulatedKernel;
-import org.gpupass.sim.WriteRecord;
+import org.gpupass.host.sim.SimulatedKernel;
+import org.gpupass.host.sim.WriteRecord;
+import org.gpupass.model.ErrorKind;
+import org.gpupass.model.GpuPassException;
+import org.gpupass.model.GpuState;
+import org.gpupass.model.PciAddress;
+import org.gpupass.plan.ClaimRecord;
+import org.gpupass.state.StateStore;
 import org.junit.jupiter.api.RepeatedTest;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -75,7 +81,7 @@ class RaceTest {
         assertNoInterleaving(kernel.writeLog());
         for (PciAddress gpu : gpus) {
             GpuStatus s = m.gpu(gpu).orElseThrow();
-            boolean onVfio = kernel.pciDevices().stream().filter(d -> s.functions().contains(d.address()))
+            boolean onVfio = kernel.pci().devices().stream().filter(d -> s.functions().contains(d.address()))
                     .allMatch(d -> d.driver().equals("vfio-pci"));
             assertEquals(s.state() == GpuState.VFIO, onVfio, gpu + " model vs sysfs");
             assertEquals(s.state() == GpuState.VFIO, !s.holder().isEmpty(), gpu + " holder vs state");

@@ -2,6 +2,7 @@ package org.gpupass.core;
 
 import java.util.ArrayList;
 import java.util.List;
+import org.gpupass.model.GpuPassException;
 
 /** Records what a GpuManager announces, in order. */
 class RecordingListener implements GpuListener {
@@ -20,7 +21,7 @@ class RecordingListener implements GpuListener {
 
     @Override
     public synchronized void transitionFailed(GpuStatus gpu, GpuPassException error) {
-        failures.add(gpu.address() + " " + error.kind().dbusName());
+        failures.add(gpu.address() + " " + org.gpupass1.Error.nameOf(error.kind()));
     }
 
     @Override

@@ -15,6 +15,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.stream.Stream;
+import org.gpupass.model.GpuState;
+import org.gpupass.plan.ClaimRecord;
+import org.gpupass.state.KeyValueFile;
+import org.gpupass.state.StateStore;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

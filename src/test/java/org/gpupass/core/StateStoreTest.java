@@ -13,7 +13,12 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.stream.Stream;
 import org.gpupass.host.Framebuffer;
-import org.gpupass.sim.SimulatedKernel;
+import org.gpupass.host.sim.SimulatedKernel;
+import org.gpupass.model.GpuState;
+import org.gpupass.model.PciAddress;
+import org.gpupass.plan.ClaimRecord;
+import org.gpupass.plan.Intent;
+import org.gpupass.state.StateStore;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -30,9 +35,9 @@ class StateStoreTest {
                 NVIDIA_AUDIO, "snd_hda_intel"), List.of("sddm.service"), List.of("nvidia_drm", "nvidia"));
         store.saveClaim(claim);
         assertEquals(Map.of(NVIDIA, claim), store.loadClaims());
-        Intent intent = new Intent(Intent.CLAIM, NVIDIA, "win11", List.of(NVIDIA, NVIDIA_AUDIO),
+        Intent intent = new Intent.Claiming(NVIDIA, "win11", List.of(NVIDIA, NVIDIA_AUDIO),
                 Map.of(NVIDIA, "nvidia"), List.of("sddm.service", "session-2.scope"), List.of("sddm.service"),
-                List.of("nvidia"), 42);
+                List.of("nvidia"), List.of(), List.of(), 42);
         store.writeIntent(intent);
         assertEquals(Optional.of(intent), store.loadIntent());
         store.clearIntent();
@@ -57,14 +62,17 @@ class StateStoreTest {
         assertTrue(text.contains("\nunbound_framebuffers=efi-framebuffer.0:efi-framebuffer simple-framebuffer.0:simpledrm\n"),
                 text);
         assertEquals(claim, claim.withHolder("win11", 7));
-        for (String op : List.of(Intent.CLAIM, Intent.RELEASE)) {
-            Intent intent = new Intent(op, NVIDIA, "win11", List.of(NVIDIA), Map.of(NVIDIA, "nvidia"),
-                    List.of("sddm.service"), List.of("sddm.service"), List.of(), 42, List.of("vtcon1"), fbs);
+        Intent.Claiming claiming = new Intent.Claiming(NVIDIA, "win11", List.of(NVIDIA), Map.of(NVIDIA, "nvidia"),
+                List.of("sddm.service"), List.of("sddm.service"), List.of(), List.of("vtcon1"), fbs, 42);
+        Intent.Releasing releasing = Intent.Releasing.of(claiming.asClaim(1), List.of(NVIDIA), 42);
+        for (Intent intent : List.<Intent>of(claiming, releasing)) {
             store.writeIntent(intent);
             assertEquals(Optional.of(intent), store.loadIntent());
-            assertEquals(List.of("vtcon1"), intent.asClaim(1).unboundConsoles());
-            assertEquals(fbs, intent.asClaim(1).unboundFramebuffers());
         }
+        assertEquals(List.of("vtcon1"), claiming.asClaim(1).unboundConsoles());
+        assertEquals(fbs, claiming.asClaim(1).unboundFramebuffers());
+        assertEquals(List.of("vtcon1"), releasing.unboundConsoles());
+        assertEquals(fbs, releasing.unboundFramebuffers());
     }
 
     @Test
@@ -77,9 +85,39 @@ class StateStoreTest {
         Files.writeString(dir.resolve("intent"), "format=1\noperation=release\ngpu=0000:01:00.0\nholder=win11\n"
                 + "functions=0000:01:00.0\ndriver.0000:01:00.0=nvidia\nunits_stopped=\nunits_to_restore=\n"
                 + "modules=\nstarted=9\n");
-        Intent intent = store.loadIntent().orElseThrow();
-        assertEquals(List.of(), intent.consoles());
-        assertEquals(List.of(), intent.framebuffers());
+        Intent.Releasing intent = (Intent.Releasing) store.loadIntent().orElseThrow();
+        assertEquals(List.of(), intent.unboundConsoles());
+        assertEquals(List.of(), intent.unboundFramebuffers());
+    }
+
+    /** Files as the version before the per-operation intents wrote them (one record type for both). */
+    @Test
+    void aStateDirectoryWrittenByTheEarlierVersionIsRead() throws Exception {
+        StateStore store = new StateStore(dir);
+        Files.writeString(dir.resolve("intent"), "format=1\noperation=claim\ngpu=0000:01:00.0\nholder=win11\n"
+                + "functions=0000:01:00.0 0000:01:00.1\ndriver.0000:01:00.0=nvidia\ndriver.0000:01:00.1=snd_hda_intel\n"
+                + "units_stopped=sddm.service session-2.scope\nunits_to_restore=sddm.service\n"
+                + "modules=nvidia_drm nvidia\nstarted=42\nconsoles=vtcon1\n"
+                + "framebuffers=efi-framebuffer.0:efi-framebuffer\n");
+        assertEquals(Optional.of(new Intent.Claiming(NVIDIA, "win11", List.of(NVIDIA, NVIDIA_AUDIO),
+                Map.of(NVIDIA, "nvidia", NVIDIA_AUDIO, "snd_hda_intel"), List.of("sddm.service", "session-2.scope"),
+                List.of("sddm.service"), List.of("nvidia_drm", "nvidia"), List.of("vtcon1"),
+                List.of(new Framebuffer("efi-framebuffer.0", "efi-framebuffer")), 42)), store.loadIntent());
+        String claimText = Files.readString(dir.resolve("intent"));
+        store.writeIntent(store.loadIntent().orElseThrow());
+        assertEquals(claimText, Files.readString(dir.resolve("intent")), "written back byte for byte");
+        Files.writeString(dir.resolve("intent"), "format=1\noperation=release\ngpu=0000:01:00.0\nholder=win11\n"
+                + "functions=0000:01:00.0 0000:01:00.1\ndriver.0000:01:00.0=nvidia\ndriver.0000:01:00.1=snd_hda_intel\n"
+                + "units_stopped=sddm.service\nunits_to_restore=\nmodules=nvidia_drm nvidia\nstarted=43\n"
+                + "consoles=vtcon1\nframebuffers=efi-framebuffer.0:efi-framebuffer\n");
+        Intent.Releasing release = new Intent.Releasing(NVIDIA, "win11", List.of(NVIDIA, NVIDIA_AUDIO),
+                Map.of(NVIDIA, "nvidia", NVIDIA_AUDIO, "snd_hda_intel"), List.of("sddm.service"),
+                List.of("nvidia_drm", "nvidia"), List.of("vtcon1"),
+                List.of(new Framebuffer("efi-framebuffer.0", "efi-framebuffer")), 43);
+        assertEquals(Optional.of(release), store.loadIntent());
+        String before = Files.readString(dir.resolve("intent"));
+        store.writeIntent(release);
+        assertEquals(before, Files.readString(dir.resolve("intent")), "written back byte for byte");
     }
 
     @ParameterizedTest
@@ -121,11 +159,11 @@ class StateStoreTest {
         StateStore store = new StateStore(dir);
         store.saveClaim(new ClaimRecord(NVIDIA, "stale", 1, Map.of(), List.of(), List.of()));
         SimulatedKernel kernel = Hosts.parse(Hosts.TWO_DISCRETE);
-        kernel.loadModule("vfio_pci");
+        kernel.modules().load("vfio_pci");
         for (PciAddress fn : List.of(Hosts.SECOND, Hosts.SECOND_AUDIO)) {
-            kernel.setDriverOverride(fn, "vfio-pci");
-            kernel.unbind(fn, Hosts.device(kernel, fn).driver());
-            kernel.driversProbe(fn);
+            kernel.pci().setDriverOverride(fn, "vfio-pci");
+            kernel.pci().unbind(fn, Hosts.device(kernel, fn).driver());
+            kernel.pci().driversProbe(fn);
         }
         GpuManager m = Hosts.manager(kernel, dir, Hosts.config(""));
         assertEquals("", m.gpu(NVIDIA).orElseThrow().holder());

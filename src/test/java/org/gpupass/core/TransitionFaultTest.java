@@ -13,9 +13,18 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.IntStream;
 import java.util.stream.Stream;
+import org.gpupass.config.Config;
 import org.gpupass.host.Errno;
-import org.gpupass.sim.SimulatedKernel;
-import org.gpupass.sim.WriteRecord;
+import org.gpupass.host.sim.SimulatedKernel;
+import org.gpupass.host.sim.WriteRecord;
+import org.gpupass.model.ErrorKind;
+import org.gpupass.model.GpuPassException;
+import org.gpupass.model.GpuState;
+import org.gpupass.plan.ClaimRecord;
+import org.gpupass.plan.HostSnapshot;
+import org.gpupass.plan.Plan;
+import org.gpupass.plan.Planner;
+import org.gpupass.state.StateStore;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -230,18 +239,18 @@ class TransitionFaultTest {
     record Snapshot(List<String> devices, List<String> modules, List<String> units, List<String> consoles,
                     List<String> framebuffers) {
         static Snapshot of(SimulatedKernel k) throws Exception {
-            List<String> devices = k.pciDevices().stream()
+            List<String> devices = k.pci().devices().stream()
                     .map(d -> d.address() + "=" + d.driver() + "/" + d.driverOverride()).toList();
-            List<String> modules = k.modules().keySet().stream().filter(m -> !m.startsWith("vfio")).sorted().toList();
+            List<String> modules = k.modules().loaded().keySet().stream().filter(m -> !m.startsWith("vfio")).sorted().toList();
             List<String> units = Stream.of("sddm.service").filter(u -> {
                 try {
-                    return k.unitActive(u);
+                    return k.units().isActive(u);
                 } catch (Exception e) {
                     return false;
                 }
             }).toList();
-            List<String> framebuffers = k.firmwareFramebuffers().stream().map(f -> f.device() + "=" + f.driver()).toList();
-            return new Snapshot(devices, modules, units, k.framebufferConsoles(), framebuffers);
+            List<String> framebuffers = k.consoles().firmwareFramebuffers().stream().map(f -> f.device() + "=" + f.driver()).toList();
+            return new Snapshot(devices, modules, units, k.consoles().framebufferConsoles(), framebuffers);
         }
     }
 }

@@ -4,11 +4,11 @@ import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
-import org.gpupass.core.Blocker;
-import org.gpupass.core.Config;
-import org.gpupass.core.ErrorKind;
-import org.gpupass.core.HostSnapshot;
-import org.gpupass.core.PciDevice;
+import org.gpupass.plan.Blocker;
+import org.gpupass.config.Config;
+import org.gpupass.model.ErrorKind;
+import org.gpupass.plan.HostSnapshot;
+import org.gpupass.model.PciDevice;
 
 /** Checks 4 and 5: each GPU's group and verdict, and the boot display. */
 public final class GpuChecks {

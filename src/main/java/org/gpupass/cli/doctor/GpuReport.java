@@ -4,12 +4,12 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.gpupass.core.Blocker;
-import org.gpupass.core.ClassNames;
-import org.gpupass.core.Config;
-import org.gpupass.core.GpuAssessor;
-import org.gpupass.core.HostSnapshot;
-import org.gpupass.core.PciDevice;
+import org.gpupass.plan.Blocker;
+import org.gpupass.model.ClassNames;
+import org.gpupass.config.Config;
+import org.gpupass.plan.GpuAssessor;
+import org.gpupass.plan.HostSnapshot;
+import org.gpupass.model.PciDevice;
 
 /**
  * One GPU as the doctor shows it: its functions, every member of its IOMMU group, and whether a

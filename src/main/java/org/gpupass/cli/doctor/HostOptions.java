@@ -6,12 +6,12 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
 import org.gpupass.cli.CommandLine;
-import org.gpupass.core.Config;
-import org.gpupass.core.ConfigException;
+import org.gpupass.config.Config;
+import org.gpupass.config.ConfigException;
 import org.gpupass.host.Host;
-import org.gpupass.host.SysfsHost;
-import org.gpupass.sim.HostFileException;
-import org.gpupass.sim.SimulatedKernel;
+import org.gpupass.host.linux.LinuxHost;
+import org.gpupass.host.sim.HostFileException;
+import org.gpupass.host.sim.SimulatedKernel;
 
 /**
  * The options {@code doctor} and {@code hostdev-xml} share: where the host is read
@@ -71,18 +71,18 @@ public final class HostOptions {
     /** The PCI side: the simulated kernel, or sysfs under the root with units that never change. */
     public Host host() throws CommandLine.UsageException {
         if (simulate == null) {
-            return new SysfsHost(root, new ReadOnlyUnits());
+            return LinuxHost.at(root, new ReadOnlyUnits());
         }
         try {
             if (SimulatedKernel.builtInNames().contains(simulate)) {
-                return SimulatedKernel.builtIn(simulate);
+                return SimulatedKernel.builtIn(simulate).host();
             }
             Path file = Path.of(simulate);
             if (!Files.isRegularFile(file)) {
                 throw new CommandLine.UsageException("--simulate=" + simulate + ": neither a built-in simulated host ("
                         + String.join(", ", SimulatedKernel.builtInNames()) + ") nor a host file");
             }
-            return SimulatedKernel.fromFile(file);
+            return SimulatedKernel.fromFile(file).host();
         } catch (HostFileException e) {
             throw new CommandLine.UsageException("--simulate: " + e.getMessage());
         } catch (IOException e) {

@@ -2,8 +2,8 @@ package org.gpupass.cli.doctor;
 
 import java.util.ArrayList;
 import java.util.List;
-import org.gpupass.core.Blocker;
-import org.gpupass.core.PciDevice;
+import org.gpupass.plan.Blocker;
+import org.gpupass.model.PciDevice;
 
 /** The doctor's output for people: one aligned block per check, the GPUs under the {@code gpus} check. */
 public final class HumanReport {

@@ -13,11 +13,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Function;
-import org.gpupass.core.DomainXml;
-import org.gpupass.core.GpuPassException;
-import org.gpupass.core.Hostdev;
-import org.gpupass.core.PciAddress;
-import org.gpupass.core.PciDevice;
+import org.gpupass.libvirt.DomainXml;
+import org.gpupass.model.GpuPassException;
+import org.gpupass.libvirt.Hostdev;
+import org.gpupass.model.PciAddress;
+import org.gpupass.model.PciDevice;
 
 /** Checks 7 and 8: the gpupassd hook, and the domains' GPU hostdevs. Read-only. */
 public final class LibvirtChecks {

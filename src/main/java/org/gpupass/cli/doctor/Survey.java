@@ -5,10 +5,10 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.gpupass.core.Config;
-import org.gpupass.core.ConfigException;
-import org.gpupass.core.HostSnapshot;
-import org.gpupass.core.PciDevice;
+import org.gpupass.config.Config;
+import org.gpupass.config.ConfigException;
+import org.gpupass.plan.HostSnapshot;
+import org.gpupass.model.PciDevice;
 import org.gpupass.host.Host;
 
 /** The whole doctor run: every check in order, and the GPUs. Reads only. */

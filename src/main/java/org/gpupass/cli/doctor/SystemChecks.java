@@ -9,8 +9,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.TreeSet;
 import java.util.function.Function;
-import org.gpupass.core.HostSnapshot;
-import org.gpupass.core.PciDevice;
+import org.gpupass.plan.HostSnapshot;
+import org.gpupass.model.PciDevice;
 
 /** The host-wide prerequisites: CPU, IOMMU, vfio-pci, Secure Boot, OVMF. Read-only. */
 public final class SystemChecks {
@@ -126,14 +126,15 @@ public final class SystemChecks {
         String advice;
         if (off) {
             advice = "remove intel_iommu=off / amd_iommu=off from the kernel command line and reboot";
-        } else if (asked || "amd".equals(vendor)) {
-            advice = "the kernel " + (asked ? "was asked for an IOMMU" : "turns the AMD IOMMU on by default")
-                    + " but found none: enable " + ("amd".equals(vendor) ? "IOMMU / AMD-Vi" : "VT-d")
-                    + " in the firmware setup";
+        } else if (asked) {
+            advice = "the kernel was asked for an IOMMU but found none: enable "
+                    + ("amd".equals(vendor) ? "IOMMU / AMD-Vi" : "VT-d") + " in the firmware setup";
         } else {
-            advice = "add intel_iommu=on iommu=pt to the kernel command line (Fedora: sudo grubby --update-kernel=ALL "
-                    + "--args='intel_iommu=on iommu=pt'; Kinoite/Silverblue: rpm-ostree kargs --append=intel_iommu=on "
-                    + "--append=iommu=pt), enable VT-d in the firmware setup, and reboot";
+            String toAdd = IommuBootAdvice.advice(vendor, HostFile.read(under.apply("/etc/os-release")).text(),
+                    HostFile.read(under.apply("/etc/default/grub")).text(),
+                    Files.exists(under.apply("/run/ostree-booted")));
+            advice = "amd".equals(vendor) ? "the kernel turns the AMD IOMMU on by default but found none: enable "
+                    + "IOMMU / AMD-Vi in the firmware setup; if it stays off, " + toAdd : toAdd;
         }
         return Check.fail(name, "IOMMU off: /sys/kernel/iommu_groups is empty; " + shown, advice);
     }
