@@ -192,18 +192,24 @@ IGPU=/org/gpupass1/gpu/pci_0000_00_02_0
 NV_NAME="NVIDIA AD103 [GeForce RTX 4070 Ti SUPER]"
 IGPU_NAME="Intel Raptor Lake-S GT1 [UHD Graphics 770]"
 
-# Simulated hosts the tests start the daemon on (variants of the built-in dual-gpu):
+# Simulated hosts the tests start the daemon on (variants of the built-in dual-gpu, wherever the
+# sources keep it)
+rig_dual_gpu_host() {
+    local f
+    f=$(find "$PROJECT_ROOT/src/main/resources" -name dual-gpu.host | head -1)
+    [ -n "$f" ] || { echo "rig.sh: no dual-gpu.host under src/main/resources" >&2; return 1; }
+    cat "$f"
+}
 # rig_host_busy_module FILE: rmmod nvidia_drm is refused (EBUSY: a reference from outside the
 # model), so a claim with unload_host_modules = true fails at that step and is rolled back
 rig_host_busy_module() {
-    sed -e 's/^load i915 .*/&\nextra-users nvidia_drm 1/' "$PROJECT_ROOT/src/main/resources/org/gpupass/sim/dual-gpu.host" >"$1"
+    rig_dual_gpu_host | sed -e 's/^load i915 .*/&\nextra-users nvidia_drm 1/' >"$1"
 }
 # rig_host_vm_running FILE: the NVIDIA GPU on vfio-pci since boot with a running qemu holding
 # /dev/vfio/1 (a Claim adopts it; a Release is refused with InUse)
 rig_host_vm_running() {
-    sed -e 's/^\(device 0000:01:00.0 .*\) driver=nvidia/\1 driver=vfio-pci/' \
-        -e 's/^\(device 0000:01:00.1 .*\) driver=snd_hda_intel/\1 driver=vfio-pci/' \
-        "$PROJECT_ROOT/src/main/resources/org/gpupass/sim/dual-gpu.host" >"$1"
+    rig_dual_gpu_host | sed -e 's/^\(device 0000:01:00.0 .*\) driver=nvidia/\1 driver=vfio-pci/' \
+        -e 's/^\(device 0000:01:00.1 .*\) driver=snd_hda_intel/\1 driver=vfio-pci/' >"$1"
     echo "process qemu-system-x86_64 uid=107 opens=/dev/vfio/1" >>"$1"
 }
 
