@@ -18,6 +18,13 @@
 #   libvirt hook        /etc/libvirt/hooks/qemu.d/gpupassd
 #   configuration       /etc/gpupassd/gpupassd.conf (never overwritten)
 #   docs + examples     $(PREFIX)/share/doc/gpupassd/
+#   GNOME Shell ext.    $(PREFIX)/share/gnome-shell/extensions/gpupass@gpupass.org/
+#   Plasma widget       $(PREFIX)/share/plasma/plasmoids/org.gpupass.widget/
+#
+# The desktop applets alone, for a user (no root, no jar needed):
+#   make desktop        target/desktop/gpupass@gpupass.org.shell-extension.zip (for
+#                       `gnome-extensions install`) and target/desktop/org.gpupass.widget.plasmoid
+#                       (for `kpackagetool6 -t Plasma/Applet -i`)
 # Fedora Kinoite/Silverblue (read-only /usr): the PREFIX=/usr/local default works, as
 # /usr/local is /var/usrlocal there and everything else goes to /etc. The polkit action needs
 # polkit >= 126 there (Fedora 41+); with an older polkit put it in /usr/share/polkit-1/actions
@@ -59,7 +66,24 @@ SED_PATHS = sed -e 's|@PKGDATADIR@|$(PKGDATADIR)|g' \
 	-e 's|^ExecStart=/usr/bin/gpupassd|ExecStart=$(BINDIR)/gpupassd|' \
 	-e 's|file:///usr/share/doc/gpupassd/|file://$(DOCDIR)/|'
 
-.PHONY: all install uninstall check-built install-files print-paths
+# The desktop applets (desktop/): sources, and where they go
+GNOME_UUID := gpupass@gpupass.org
+GNOME_EXTDIR ?= $(DATADIR)/gnome-shell/extensions/$(GNOME_UUID)
+GNOME_SRC := desktop/gnome-shell
+GNOME_FILES := metadata.json extension.js client.js indicator.js notices.js
+GNOME_DOMAIN := gpupass-gnome-shell
+PLASMA_ID := org.gpupass.widget
+PLASMOIDDIR ?= $(DATADIR)/plasma/plasmoids/$(PLASMA_ID)
+PLASMA_SRC := desktop/plasma/package
+PLASMA_UI := main.qml GpuPass.qml CompactRepresentation.qml FullRepresentation.qml GpuRow.qml TrackedButton.qml \
+	notified.mjs
+PLASMA_DOMAIN := plasma_applet_$(PLASMA_ID)
+WORDS := desktop/common/gpuwords.mjs
+ICONS := desktop/common/icons/gpupass-symbolic.svg desktop/common/icons/gpupass-stuck-symbolic.svg
+DESKTOP_OUT ?= $(TARGET)/desktop
+
+.PHONY: all install uninstall check-built install-files install-desktop print-paths \
+	desktop gnome-shell-extension plasma-widget desktop-pot
 
 all:
 	@echo "Build with 'mvn package', then 'make install' (PREFIX=$(PREFIX) DESTDIR=$(DESTDIR))."
@@ -91,7 +115,7 @@ install: check-built install-files
 	  echo "Installed. Next: systemctl enable --now gpupassd; restart libvirtd/virtqemud so it sees the hook."; \
 	fi
 
-install-files:
+install-files: install-desktop
 	$(INSTALL) -d $(DESTDIR)$(PKGDATADIR)/lib $(DESTDIR)$(BINDIR) $(DESTDIR)$(UNITDIR) \
 	  $(DESTDIR)$(DBUS_POLICYDIR) $(DESTDIR)$(POLKIT_ACTIONDIR) $(DESTDIR)$(DBUS_INTERFACESDIR) \
 	  $(DESTDIR)$(LIBVIRT_HOOKDIR) $(DESTDIR)$(DOCDIR)
@@ -130,6 +154,58 @@ install-files:
 	  fi; \
 	fi
 
+# The GNOME Shell extension and the Plasma widget, each with a copy of gpuwords.mjs and the icons,
+# translations compiled from their po/*.po (msgfmt, only when there are any).
+install-desktop:
+	$(INSTALL) -d $(DESTDIR)$(GNOME_EXTDIR)/icons
+	$(INSTALL) -m 0644 $(addprefix $(GNOME_SRC)/,$(GNOME_FILES)) $(WORDS) $(DESTDIR)$(GNOME_EXTDIR)/
+	$(INSTALL) -m 0644 $(ICONS) $(DESTDIR)$(GNOME_EXTDIR)/icons/
+	@for po in $(wildcard $(GNOME_SRC)/po/*.po); do \
+	  d=$(DESTDIR)$(GNOME_EXTDIR)/locale/$$(basename $$po .po)/LC_MESSAGES; \
+	  echo "msgfmt -o $$d/$(GNOME_DOMAIN).mo $$po"; \
+	  $(INSTALL) -d $$d && msgfmt -o $$d/$(GNOME_DOMAIN).mo $$po || exit 1; \
+	done
+	$(INSTALL) -d $(DESTDIR)$(PLASMOIDDIR)/contents/ui $(DESTDIR)$(PLASMOIDDIR)/contents/icons
+	$(INSTALL) -m 0644 $(PLASMA_SRC)/metadata.json $(DESTDIR)$(PLASMOIDDIR)/
+	$(INSTALL) -m 0644 $(addprefix $(PLASMA_SRC)/contents/ui/,$(PLASMA_UI)) $(WORDS) $(DESTDIR)$(PLASMOIDDIR)/contents/ui/
+	$(INSTALL) -m 0644 $(ICONS) $(DESTDIR)$(PLASMOIDDIR)/contents/icons/
+	@for po in $(wildcard desktop/plasma/po/*.po); do \
+	  d=$(DESTDIR)$(PLASMOIDDIR)/contents/locale/$$(basename $$po .po)/LC_MESSAGES; \
+	  echo "msgfmt -o $$d/$(PLASMA_DOMAIN).mo $$po"; \
+	  $(INSTALL) -d $$d && msgfmt -o $$d/$(PLASMA_DOMAIN).mo $$po || exit 1; \
+	done
+
+desktop: gnome-shell-extension plasma-widget
+
+# The zip `gnome-extensions install` takes and the .plasmoid `kpackagetool6 -i` takes: each the
+# installed tree, zipped from its root.
+gnome-shell-extension:
+	@rm -rf $(DESKTOP_OUT)/stage-gnome && mkdir -p $(DESKTOP_OUT)
+	@$(MAKE) -s install-desktop DESTDIR= GNOME_EXTDIR=$(abspath $(DESKTOP_OUT))/stage-gnome \
+	  PLASMOIDDIR=$(abspath $(DESKTOP_OUT))/stage-gnome-unused >/dev/null
+	rm -f $(DESKTOP_OUT)/$(GNOME_UUID).shell-extension.zip
+	cd $(DESKTOP_OUT)/stage-gnome && zip -q -X -r ../$(GNOME_UUID).shell-extension.zip .
+	@rm -rf $(DESKTOP_OUT)/stage-gnome $(DESKTOP_OUT)/stage-gnome-unused
+	@echo "$(DESKTOP_OUT)/$(GNOME_UUID).shell-extension.zip: gnome-extensions install --force it, then log out and in"
+
+# Translation templates for the applets (target/desktop/*.pot): a translation goes to
+# desktop/gnome-shell/po/LANG.po and desktop/plasma/po/LANG.po, compiled by install-desktop.
+desktop-pot:
+	mkdir -p $(DESKTOP_OUT)
+	xgettext --from-code=UTF-8 --language=JavaScript --keyword=_ --keyword=tr --package-name=gpupass \
+	  -o $(DESKTOP_OUT)/$(GNOME_DOMAIN).pot $(addprefix $(GNOME_SRC)/,$(filter %.js,$(GNOME_FILES))) $(WORDS)
+	xgettext --from-code=UTF-8 --language=JavaScript --keyword=i18n --keyword=tr --package-name=gpupass \
+	  -o $(DESKTOP_OUT)/$(PLASMA_DOMAIN).pot $(addprefix $(PLASMA_SRC)/contents/ui/,$(PLASMA_UI)) $(WORDS)
+
+plasma-widget:
+	@rm -rf $(DESKTOP_OUT)/stage-plasma && mkdir -p $(DESKTOP_OUT)
+	@$(MAKE) -s install-desktop DESTDIR= PLASMOIDDIR=$(abspath $(DESKTOP_OUT))/stage-plasma \
+	  GNOME_EXTDIR=$(abspath $(DESKTOP_OUT))/stage-plasma-unused >/dev/null
+	rm -f $(DESKTOP_OUT)/$(PLASMA_ID).plasmoid
+	cd $(DESKTOP_OUT)/stage-plasma && zip -q -X -r ../$(PLASMA_ID).plasmoid .
+	@rm -rf $(DESKTOP_OUT)/stage-plasma $(DESKTOP_OUT)/stage-plasma-unused
+	@echo "$(DESKTOP_OUT)/$(PLASMA_ID).plasmoid: kpackagetool6 -t Plasma/Applet -i it (-u to upgrade)"
+
 uninstall:
 	@if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ] && systemctl is-active -q gpupassd 2>/dev/null; then \
 	  echo "make: gpupassd is running: 'systemctl disable --now gpupassd' first (a claimed GPU stays on vfio-pci)" >&2; exit 1; \
@@ -142,6 +218,12 @@ uninstall:
 	rm -f $(DESTDIR)$(POLKIT_ACTIONDIR)/org.gpupass1.policy
 	rm -f $(addprefix $(DESTDIR)$(DBUS_INTERFACESDIR)/,$(IFACES))
 	rm -f $(DESTDIR)$(LIBVIRT_HOOKDIR)/gpupassd
+	rm -f $(addprefix $(DESTDIR)$(GNOME_EXTDIR)/,$(GNOME_FILES) gpuwords.mjs $(addprefix icons/,$(notdir $(ICONS))))
+	rm -f $(DESTDIR)$(GNOME_EXTDIR)/locale/*/LC_MESSAGES/$(GNOME_DOMAIN).mo
+	rm -f $(DESTDIR)$(PLASMOIDDIR)/metadata.json $(addprefix $(DESTDIR)$(PLASMOIDDIR)/contents/ui/,$(PLASMA_UI) gpuwords.mjs)
+	rm -f $(addprefix $(DESTDIR)$(PLASMOIDDIR)/contents/icons/,$(notdir $(ICONS)))
+	rm -f $(DESTDIR)$(PLASMOIDDIR)/contents/locale/*/LC_MESSAGES/$(PLASMA_DOMAIN).mo
+	-find $(DESTDIR)$(GNOME_EXTDIR) $(DESTDIR)$(PLASMOIDDIR) -depth -type d -empty -delete 2>/dev/null
 	rm -f $(DESTDIR)$(DOCDIR)/install.md $(DESTDIR)$(DOCDIR)/gpupassd.conf $(DESTDIR)$(DOCDIR)/50-gpupassd-libvirt.rules.example
 	-rmdir $(DESTDIR)$(DOCDIR) 2>/dev/null
 	@if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then systemctl daemon-reload || true; fi

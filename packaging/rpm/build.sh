@@ -25,6 +25,7 @@ version=$(unzip -p target/gpupassd.jar META-INF/MANIFEST.MF 2>/dev/null | tr -d 
 rpmversion=${version//-/.}      # 0.1.0-SNAPSHOT -> 0.1.0.SNAPSHOT (no '-' in an RPM version)
 
 files=(Makefile bin/gpupassd bin/gpupassctl systemd/gpupassd.service dbus-policy/org.gpupass1.conf
+       $(git ls-files desktop 2>/dev/null || find desktop -type f)
        polkit/org.gpupass1.policy polkit/50-gpupassd-libvirt.rules.example libvirt/hooks/qemu.d/gpupassd)
 [ -f docs/install.md ] && files+=(docs/install.md)
 have_conf=0; have_ifaces=0
@@ -49,7 +50,7 @@ rpmbuild -bb --nodeps \
     --define "have_ifaces $have_ifaces" \
     "$out/SPECS/gpupassd.spec" >"$out/rpmbuild.log" 2>&1 || { tail -40 "$out/rpmbuild.log" >&2; die "rpmbuild failed (log: $out/rpmbuild.log)"; }
 
-rpm=$(ls "$out"/RPMS/noarch/gpupassd-*.noarch.rpm 2>/dev/null | head -1)
+rpm=$(ls "$out"/RPMS/noarch/gpupassd-[0-9]*.noarch.rpm 2>/dev/null | head -1)
 [ -n "$rpm" ] || die "no noarch RPM in $out/RPMS"
 echo "== $rpm"
 rpm -qip "$rpm" 2>/dev/null | sed -n '1,/^Description/p' | grep -E '^(Name|Version|Release|Architecture|Size|License|Summary)'
@@ -117,6 +118,28 @@ tmpx=$(mktemp -d)
 grep -q '^ExecStart=/usr/bin/gpupassd$' "$tmpx/usr/lib/systemd/system/gpupassd.service" || { echo "build.sh: unit ExecStart is not /usr/bin/gpupassd" >&2; fail=1; }
 grep -q "^pkgdatadir='/usr/share/gpupassd'$" "$tmpx/usr/bin/gpupassd" || { echo "build.sh: launcher does not point at /usr/share/gpupassd" >&2; fail=1; }
 rm -rf "$tmpx"
+
+# the desktop applets' subpackages (noarch): exactly what make install puts there, and Requires
+subpackage() { # NAME DIR REQUIRES...: checks gpupassd-NAME
+    local name=$1 dir=$2; shift 2
+    local sub want got r
+    sub=$(ls "$out"/RPMS/noarch/gpupassd-"$name"-[0-9]*.noarch.rpm 2>/dev/null | head -1)
+    [ -n "$sub" ] || { echo "build.sh: no gpupassd-$name RPM" >&2; fail=1; return; }
+    echo "== $sub"
+    rpm -qlp "$sub"
+    want=$(cd "$tmpd/usr" && find "share/${dir#/usr/share/}" | sed 's|^|/usr/|' | sort)
+    got=$(rpm -qlp "$sub" 2>/dev/null | sort)
+    if [ "$want" != "$got" ]; then echo "build.sh: gpupassd-$name's files differ from make install's:" >&2; diff <(echo "$want") <(echo "$got") >&2; fail=1; fi
+    [ "$(rpm -qp --qf '%{ARCH}' "$sub" 2>/dev/null)" = noarch ] || { echo "build.sh: gpupassd-$name is not noarch" >&2; fail=1; }
+    for r in "gpupassd = $(rpm -qp --qf '%{VERSION}-%{RELEASE}' "$rpm" 2>/dev/null)" "$@"; do
+        rpm -qp --requires "$sub" 2>/dev/null | grep -qxF "$r" || { echo "build.sh: gpupassd-$name lacks Requires: $r" >&2; fail=1; }
+    done
+}
+tmpd=$(mktemp -d)
+make -s install-desktop DESTDIR="$tmpd" PREFIX=/usr >/dev/null
+subpackage gnome-shell /usr/share/gnome-shell/extensions/gpupass@gpupass.org "gnome-shell >= 45"
+subpackage plasma /usr/share/plasma/plasmoids/org.gpupass.widget "plasma-workspace >= 6.4"
+rm -rf "$tmpd"
 
 [ $fail = 0 ] || die "the RPM is not as expected"
 echo "build.sh: OK $rpm"

@@ -69,6 +69,14 @@ expected_files() {
             echo "$p/share/doc/gpupassd/gpupassd.conf"
             echo "/etc/gpupassd/gpupassd.conf"
         fi
+        local ext=$p/share/gnome-shell/extensions/gpupass@gpupass.org
+        for f in metadata.json extension.js client.js indicator.js notices.js gpuwords.mjs \
+            icons/gpupass-symbolic.svg icons/gpupass-stuck-symbolic.svg; do echo "$ext/$f"; done
+        local w=$p/share/plasma/plasmoids/org.gpupass.widget
+        echo "$w/metadata.json"
+        for f in main.qml GpuPass.qml CompactRepresentation.qml FullRepresentation.qml GpuRow.qml TrackedButton.qml \
+            gpuwords.mjs notified.mjs; do echo "$w/contents/ui/$f"; done
+        for f in gpupass-symbolic.svg gpupass-stuck-symbolic.svg; do echo "$w/contents/icons/$f"; done
     } | sort
 }
 for x in org.gpupass1.Manager.xml org.gpupass1.Gpu.xml; do
@@ -114,6 +122,14 @@ for prefix in /usr/local /usr /opt/gpupassd; do
 
     if [ "$prefix" = /usr/local ]; then
         cp -a "$d" "$work/installed"   # for the run checks below
+        # the zip for gnome-extensions install and the .plasmoid hold what make install installs
+        make -s desktop DESKTOP_OUT="$work/desktop" >/dev/null 2>&1
+        for pkg in "gpupass@gpupass.org.shell-extension.zip $d/usr/local/share/gnome-shell/extensions/gpupass@gpupass.org" \
+                   "org.gpupass.widget.plasmoid $d/usr/local/share/plasma/plasmoids/org.gpupass.widget"; do
+            set -- $pkg
+            rm -rf "$work/unzipped" && mkdir "$work/unzipped" && (cd "$work/unzipped" && unzip -q "$work/desktop/$1")
+            check "make desktop: $1 holds the installed files, byte for byte" diff -r "$work/unzipped" "$2"
+        done
     fi
     make -s uninstall DESTDIR="$d" TARGET="$tgt" "${args[@]}" >/dev/null 2>&1
     left=$(cd "$d" && find . -type f | sed 's|^\.||' | sort | tr '\n' ' ')
