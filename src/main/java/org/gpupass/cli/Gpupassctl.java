@@ -319,33 +319,14 @@ public final class Gpupassctl {
         return code;
     }
 
-    /** The documented exit code for a D-Bus error name. */
+    /** The documented exit code for a D-Bus error name ({@link ExitCodes}). */
     static int exitCode(String dbusName) {
-        ErrorKind kind = Error.kindOf(dbusName);
-        if (kind != null) {
-            return exitCode(kind);
-        }
-        return dbusName.endsWith(".ServiceUnknown") || dbusName.endsWith(".NameHasNoOwner") ? 17 : 1;
+        return ExitCodes.of(dbusName);
     }
 
-    /** The documented exit code for one of the spec's errors (also when gpupassctl finds it itself). */
+    /** The documented exit code for one of the spec's errors. */
     static int exitCode(ErrorKind kind) {
-        return switch (kind) {
-            case INVALID_ARGUMENT -> 3;
-            case NO_SUCH_DEVICE -> 4;
-            case AMBIGUOUS -> 5;
-            case ALREADY_CLAIMED -> 6;
-            case NOT_HOLDER -> 7;
-            case IOMMU_DISABLED -> 8;
-            case IOMMU_GROUP_UNSAFE -> 9;
-            case BOOT_DISPLAY -> 10;
-            case IN_USE -> 11;
-            case MANAGED_HOSTDEV -> 12;
-            case BUSY -> 13;
-            case STUCK -> 14;
-            case TRANSITION_FAILED -> 15;
-            case ACCESS_DENIED -> 16;
-        };
+        return ExitCodes.of(kind);
     }
 
     private int usage(String problem) {
