@@ -7,6 +7,7 @@ import java.time.Duration;
 import org.gpupass.host.Errno;
 import org.gpupass.host.Host;
 import org.gpupass.host.SysfsHost;
+import org.gpupass.bus.wire.DaemonWire;
 import org.gpupass.host.SystemBusUnits;
 import org.gpupass.sim.HostFileException;
 import org.gpupass.sim.SimulatedKernel;
@@ -28,7 +29,7 @@ final class Hosts {
     }
 
     static Host real(Path sysfsRoot) {
-        return new SysfsHost(sysfsRoot, new SystemBusUnits(UNIT_JOB_TIMEOUT));
+        return new SysfsHost(sysfsRoot, new SystemBusUnits(UNIT_JOB_TIMEOUT, DaemonWire::systemBus));
     }
 
     /** {@code ""} or a built-in name, else a host file. */

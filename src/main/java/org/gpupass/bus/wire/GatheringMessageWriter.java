@@ -10,7 +10,8 @@ import org.freedesktop.dbus.spi.message.IMessageWriter;
  * Writes each D-Bus message with one write(2). dbus-java 5.2.0's writer makes one per marshalled
  * chunk (about 50 for a Status reply). The chunks are copied into one direct buffer kept by the
  * writer: a gathering write of heap arrays would have the JDK copy each into a temporary direct
- * buffer of its own. A message larger than the buffer goes out as a gathering write.
+ * buffer of its own. A message larger than the buffer goes out as a gathering write. Error replies with
+ * dbus-java's Java names go out under the standard names ({@link StandardErrors}).
  */
 final class GatheringMessageWriter implements IMessageWriter {
     static final int BUFFER_BYTES = 16 * 1024;
@@ -37,7 +38,7 @@ final class GatheringMessageWriter implements IMessageWriter {
         if (message == null || message.getWireData() == null) {
             return;
         }
-        byte[][] wire = message.getWireData();
+        byte[][] wire = StandardErrors.standardized(message).getWireData();
         int count = 0;
         long length = 0;
         while (count < wire.length && wire[count] != null) {

@@ -43,6 +43,7 @@ class FastRepliesTest {
     private SocketPair socket;
     private SocketChannel busSide;
     private SocketChannel daemonSide;
+    private TestWire daemonWire;
     private BufferedMessageReader daemon;
     private BufferedMessageReader bus;
     private GatheringMessageWriter busWriter;
@@ -54,10 +55,12 @@ class FastRepliesTest {
         socket = SocketPair.open(dir.resolve("s"));
         busSide = socket.client();
         daemonSide = socket.server();
-        daemon = new BufferedMessageReader(daemonSide, new GatheringMessageWriter(daemonSide));
-        busWriter = new GatheringMessageWriter(busSide);
-        bus = new BufferedMessageReader(busSide, busWriter);
-        registration = FastReplies.register(NAME, "/org/gpupass1", "org.gpupass1.Manager", "Status", "aa{sv}",
+        daemonWire = TestWire.on(daemonSide);
+        daemon = daemonWire.reader;
+        TestWire busWire = TestWire.on(busSide);
+        busWriter = busWire.writer;
+        bus = busWire.reader;
+        registration = daemonWire.wire.fastReplies().register(NAME, "/org/gpupass1", "org.gpupass1.Manager", "Status", "aa{sv}",
                 () -> marshal(STATUS));
     }
 
@@ -186,7 +189,7 @@ class FastRepliesTest {
         owns(UNIQUE, NAME);
         registration.close();
         assertInstanceOf(MethodCall.class, status(NAME));
-        registration = FastReplies.register(NAME, "/org/gpupass1", "org.gpupass1.Manager", "Status", "aa{sv}",
+        registration = daemonWire.wire.fastReplies().register(NAME, "/org/gpupass1", "org.gpupass1.Manager", "Status", "aa{sv}",
                 () -> marshal(List.of()));
         assertNull(status(NAME));
         assertArrayEquals(new Object[] {List.of()}, reply().getParameters());
@@ -194,14 +197,14 @@ class FastRepliesTest {
 
     @Test
     void aSecondRegistrationOfTheSameCallIsRefused() {
-        assertThrows(IllegalStateException.class, () -> FastReplies.register(NAME, "/org/gpupass1",
+        assertThrows(IllegalStateException.class, () -> daemonWire.wire.fastReplies().register(NAME, "/org/gpupass1",
                 "org.gpupass1.Manager", "Status", "aa{sv}", () -> new byte[0]));
     }
 
     @Test
     void aBodyThatCannotBeHadLeavesTheCallToDbusJava() throws Exception {
         registration.close();
-        registration = FastReplies.register(NAME, "/org/gpupass1", "org.gpupass1.Manager", "Status", "aa{sv}", () -> {
+        registration = daemonWire.wire.fastReplies().register(NAME, "/org/gpupass1", "org.gpupass1.Manager", "Status", "aa{sv}", () -> {
             throw new IllegalStateException("no");
         });
         owns(UNIQUE, NAME);
