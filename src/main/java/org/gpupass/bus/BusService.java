@@ -120,7 +120,9 @@ public final class BusService implements AutoCloseable {
         service.addListener(publisher);
         publisher.syncExports();
         connection.addSigHandler(DBus.NameLost.class, signal -> {
-            if (BusNames.BUS_NAME.equals(signal.name) && end.get() == null) {
+            // Only the bus can say so: anyone may send this connection a signal named NameLost.
+            if (BusNames.BUS_NAME.equals(signal.name) && "org.freedesktop.DBus".equals(signal.getSource())
+                    && end.get() == null) {
                 LOG.error("Lost the name {} on the bus", BusNames.BUS_NAME);
                 finish(End.BUS_LOST);
             }

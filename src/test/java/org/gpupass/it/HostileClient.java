@@ -19,7 +19,9 @@ import org.freedesktop.dbus.messages.constants.Endian;
  * <li>{@code big ADDRESS COUNT MIB MEMBER}: COUNT concurrent calls of MEMBER (Claim or ClaimDomain) whose
  *     last argument is MIB MiB long, each on its own connection;</li>
  * <li>{@code flood ADDRESS THREADS SECONDS MEMBER}: THREADS connections calling MEMBER (Release, Claim,
- *     ClaimDomain with 1 MiB of XML) back to back for SECONDS.</li>
+ *     ClaimDomain with 1 MiB of XML) back to back for SECONDS;</li>
+ * <li>{@code reads ADDRESS THREADS SECONDS -}: THREADS connections sending Properties.Get calls with a
+ *     4,000-byte property name as fast as they can, wanting no reply (nothing paces them), for SECONDS.</li>
  * </ul>
  * Prints one line per reply kind: {@code REPLY <error name or "ok"> <count> <first message>}.
  */
@@ -43,7 +45,19 @@ public final class HostileClient {
             int id = i;
             Thread t = new Thread(() -> {
                 try (DBusConnection conn = DBusConnectionBuilder.forAddress(address).withShared(false).build()) {
-                    if (mode.equals("big")) {
+                    if (mode.equals("reads")) {
+                        MessageFactory factory = new MessageFactory(Endian.LITTLE);
+                        long sent = 0;
+                        while (System.nanoTime() < end) {
+                            conn.sendMessage(factory.createMethodCall(Daemon.NAME, Daemon.NVIDIA,
+                                    "org.freedesktop.DBus.Properties", "Get",
+                                    org.freedesktop.dbus.messages.constants.Flags.NO_REPLY_EXPECTED, "ss",
+                                    "org.gpupass1.Gpu", "p".repeat(4000)));
+                            sent++;
+                        }
+                        count("sent", "Get calls without a reply wanted");
+                        COUNTS.get("sent").addAndGet(sent - 1);
+                    } else if (mode.equals("big")) {
                         call(conn, member, "x".repeat((int) (size * 1048576)), 120_000);
                     } else {
                         String xml = member.equals("ClaimDomain") ? "<domain>" + " ".repeat((1 << 20) - 64) + "</domain>"

@@ -2,6 +2,8 @@ package org.gpupass.bus.wire;
 
 import java.io.IOException;
 import java.time.Duration;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -42,7 +44,16 @@ public final class DaemonWire {
     private record Pending(CompletableFuture<Message> reply, ScheduledExecutorService executor) {
     }
 
+    /** Calls handed to dbus-java and not answered yet: per connection, and in all. */
+    static final int CALLS_PER_CONNECTION = 16;
+    static final int CALLS_IN_FLIGHT = 256;
+    /** A call dbus-java has not answered after this long is no longer counted (dbus-java dropped it). */
+    private static final long FORGET_NANOS = TimeUnit.SECONDS.toNanos(60);
+
     private final MessageLimits limits;
+    /** "sender serial" of each call handed to dbus-java → when; guarded by itself. */
+    private final LinkedHashMap<String, Long> inFlight = new LinkedHashMap<>();
+    private final Map<String, Integer> inFlightPerSender = new HashMap<>();
     private final FastReplies fastReplies = new FastReplies();
     private final Set<String> ownedNames = ConcurrentHashMap.newKeySet(); // written by the reader thread only
     private final Map<Long, Pending> pending = new ConcurrentHashMap<>();
@@ -178,7 +189,60 @@ public final class DaemonWire {
             return null;
         }
         Interceptor taker = interceptor;
-        return taker != null && taker.intercept(call) ? null : message;
+        if (taker != null && taker.intercept(call)) {
+            return null;
+        }
+        return toDbusJava(call, header);
+    }
+
+    /**
+     * dbus-java queues every call it gets for its pool, without bound. What goes there is a read (the calls
+     * that move GPUs are the interceptor's): one that wants no reply does nothing and is dropped, and a
+     * connection may have {@value #CALLS_PER_CONNECTION} unanswered, all together {@value #CALLS_IN_FLIGHT}.
+     */
+    private Message toDbusJava(MethodCall call, HeaderFields header) throws IOException {
+        if (!header.wantsReply()) {
+            return null;
+        }
+        String sender = String.valueOf(call.getSource());
+        String why;
+        synchronized (inFlight) {
+            long now = System.nanoTime();
+            for (var it = inFlight.entrySet().iterator(); it.hasNext(); ) {
+                Map.Entry<String, Long> oldest = it.next();
+                if (now - oldest.getValue() < FORGET_NANOS) {
+                    break;
+                }
+                it.remove();
+                forget(oldest.getKey());
+            }
+            int mine = inFlightPerSender.getOrDefault(sender, 0);
+            why = mine >= CALLS_PER_CONNECTION ? "this connection has " + mine + " calls unanswered (at most "
+                    + CALLS_PER_CONNECTION + ")" : inFlight.size() >= CALLS_IN_FLIGHT ? inFlight.size()
+                    + " calls are unanswered (at most " + CALLS_IN_FLIGHT + "); try again" : null;
+            if (why == null) {
+                inFlight.put(sender + " " + call.getSerial(), now);
+                inFlightPerSender.merge(sender, 1, Integer::sum);
+                return call;
+            }
+        }
+        refuse(header, why);
+        return null;
+    }
+
+    /** The writer saw a reply go out: the call it answers is no longer in flight. */
+    void answered(String destination, long replySerial) {
+        synchronized (inFlight) {
+            String key = destination + " " + replySerial;
+            if (inFlight.remove(key) != null) {
+                forget(key);
+            }
+        }
+    }
+
+    private void forget(String key) {
+        String sender = key.substring(0, key.lastIndexOf(' '));
+        inFlightPerSender.computeIfPresent(sender, (k, v) -> v <= 1 ? null : v - 1);
     }
 
     /**
@@ -186,7 +250,7 @@ public final class DaemonWire {
      * sender, with the serial from its header); anything else is dropped. Logged, rate-limited.
      */
     void refuse(HeaderFields header, String why) throws IOException {
-        refusals.warn("Refused a {} of {} bytes: {}", header.describe(), header.bodyLength(), why);
+        refusals.warn("Refused a {} ({} bytes): {}", header.describe(), header.bodyLength(), why);
         if (!header.wantsReply() || header.sender == null) {
             return;
         }

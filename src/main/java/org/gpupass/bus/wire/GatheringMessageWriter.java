@@ -3,7 +3,9 @@ package org.gpupass.bus.wire;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
+import org.freedesktop.dbus.messages.Error;
 import org.freedesktop.dbus.messages.Message;
+import org.freedesktop.dbus.messages.MethodReturn;
 import org.freedesktop.dbus.spi.message.IMessageWriter;
 
 /**
@@ -18,13 +20,20 @@ final class GatheringMessageWriter implements IMessageWriter {
 
     private final SocketChannel channel;
     private final ByteBuffer buffer;
+    private final DaemonWire wire;
 
     GatheringMessageWriter(SocketChannel channel) {
-        this(channel, BUFFER_BYTES);
+        this(channel, null);
     }
 
-    GatheringMessageWriter(SocketChannel channel, int bufferBytes) {
+    /** @param wire told of every reply written (may be null) */
+    GatheringMessageWriter(SocketChannel channel, DaemonWire wire) {
+        this(channel, wire, BUFFER_BYTES);
+    }
+
+    GatheringMessageWriter(SocketChannel channel, DaemonWire wire, int bufferBytes) {
         this.channel = channel;
+        this.wire = wire;
         this.buffer = ByteBuffer.allocateDirect(bufferBytes);
     }
 
@@ -37,6 +46,9 @@ final class GatheringMessageWriter implements IMessageWriter {
     public synchronized void writeMessage(Message message) throws IOException {
         if (message == null || message.getWireData() == null) {
             return;
+        }
+        if (this.wire != null && (message instanceof MethodReturn || message instanceof Error)) {
+            this.wire.answered(message.getDestination(), message.getReplySerial());
         }
         byte[][] wire = StandardErrors.standardized(message).getWireData();
         int count = 0;

@@ -63,7 +63,7 @@ public final class GatheringSocketProvider implements ISocketProvider {
     /** One writer per socket: the reader writes its replies through dbus-java's writer, under its lock. */
     private GatheringMessageWriter writerFor(SocketChannel socket, DaemonWire wire) {
         if (writer == null || writer.channel() != socket) {
-            writer = new GatheringMessageWriter(socket);
+            writer = new GatheringMessageWriter(socket, wire);
             wire.attach(writer);
         }
         return writer;

@@ -10,7 +10,7 @@ final class TestWire {
 
     private TestWire(SocketChannel channel, MessageLimits limits, int bufferBytes) {
         wire = new DaemonWire(limits, null);
-        writer = new GatheringMessageWriter(channel);
+        writer = new GatheringMessageWriter(channel, wire);
         wire.attach(writer);
         reader = new BufferedMessageReader(channel, writer, wire, bufferBytes);
         wire.attach(reader);
