@@ -17,13 +17,18 @@ class SignalsIT {
 
     /** gdbus monitor on the daemon, its lines in a file. */
     private static Path monitor(Daemon daemon) throws Exception {
-        Path out = daemon.dir.resolve("monitor.txt");
-        Process p = new ProcessBuilder("gdbus", "monitor", "--address", daemon.address, "--dest", Daemon.NAME)
-                .redirectErrorStream(true).redirectOutput(out.toFile()).start();
+        return watch(daemon, "monitor.txt", "is owned by", "gdbus", "monitor", "--address", daemon.address, "--dest",
+                Daemon.NAME);
+    }
+
+    /** A monitoring command, its output in {@code file}, once it has printed {@code ready}. */
+    private static Path watch(Daemon daemon, String file, String ready, String... command) throws Exception {
+        Path out = daemon.dir.resolve(file);
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(out.toFile()).start();
         daemon.adopt(p);
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (!Files.readString(out).contains("is owned by")) {
-            assertTrue(System.nanoTime() < deadline, "gdbus monitor did not start: " + Files.readString(out));
+        while (!Files.readString(out).contains(ready)) {
+            assertTrue(System.nanoTime() < deadline, command[0] + " did not start: " + Files.readString(out));
             Thread.sleep(20);
         }
         return out;
@@ -86,16 +91,7 @@ class SignalsIT {
 
     /** dbus-monitor (a monitor sees every message in the order the bus delivers it), its lines in a file. */
     private static Path busMonitor(Daemon daemon) throws Exception {
-        Path out = daemon.dir.resolve("bus-monitor.txt");
-        Process p = new ProcessBuilder("dbus-monitor", "--address", daemon.address).redirectErrorStream(true)
-                .redirectOutput(out.toFile()).start();
-        daemon.adopt(p);
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (!Files.readString(out).contains("member=NameLost")) {
-            assertTrue(System.nanoTime() < deadline, "dbus-monitor did not start: " + Files.readString(out));
-            Thread.sleep(20);
-        }
-        return out;
+        return watch(daemon, "bus-monitor.txt", "member=NameLost", "dbus-monitor", "--address", daemon.address);
     }
 
     private static final java.util.regex.Pattern HEADER = java.util.regex.Pattern.compile(
