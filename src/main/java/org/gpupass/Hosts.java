@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import org.gpupass.host.Errno;
 import org.gpupass.host.Host;
+import org.gpupass.bus.wire.DaemonWire;
 import org.gpupass.host.linux.LinuxHost;
 import org.gpupass.host.linux.SystemBusUnits;
 import org.gpupass.host.sim.HostFileException;
@@ -28,7 +29,7 @@ final class Hosts {
     }
 
     static Host real(Path sysfsRoot) {
-        return LinuxHost.at(sysfsRoot, new SystemBusUnits(UNIT_JOB_TIMEOUT));
+        return LinuxHost.at(sysfsRoot, new SystemBusUnits(UNIT_JOB_TIMEOUT, DaemonWire::systemBus));
     }
 
     /** {@code ""} or a built-in name, else a host file. */

@@ -1,9 +1,9 @@
 package org.gpupass.bus;
 
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -12,7 +12,7 @@ import org.freedesktop.dbus.DBusPath;
 import org.freedesktop.dbus.connections.impl.DBusConnection;
 import org.freedesktop.dbus.exceptions.DBusException;
 import org.freedesktop.dbus.interfaces.Properties;
-import org.freedesktop.dbus.messages.DBusSignal;
+import org.freedesktop.dbus.messages.Message;
 import org.freedesktop.dbus.types.Variant;
 import org.gpupass.core.GpuListener;
 import org.gpupass.model.GpuPassException;
@@ -24,16 +24,18 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Turns the core's change events into signals and object exports. The core calls in on its own
- * thread and must not block, so every event is queued to one thread, which keeps their order.
+ * thread and must not block, so every event is queued to one thread, which keeps their order. Replies
+ * to calls that move GPUs go through the same queue ({@link #reply}): queued once the core has
+ * returned, they go out after every signal of the transition they answer.
  */
 final class BusPublisher implements GpuListener, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(BusPublisher.class);
 
     private final DBusConnection connection;
     private final GpuService service;
-    private final Mutations mutations;
     private final Runnable onChange;
-    private final Map<String, GpuObject> exported = new HashMap<>();
+    /** Written under this object's lock; read by the reader thread too. */
+    private final Map<String, GpuObject> exported = new ConcurrentHashMap<>();
     private final ExecutorService queue = Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "bus-signals");
         t.setDaemon(true);
@@ -43,10 +45,9 @@ final class BusPublisher implements GpuListener, AutoCloseable {
     /**
      * @param onChange called (on the signal thread) after every change, e.g. to update systemd's STATUS=
      */
-    BusPublisher(DBusConnection connection, GpuService service, Mutations mutations, Runnable onChange) {
+    BusPublisher(DBusConnection connection, GpuService service, Runnable onChange) {
         this.connection = connection;
         this.service = service;
-        this.mutations = mutations;
         this.onChange = onChange;
     }
 
@@ -64,13 +65,27 @@ final class BusPublisher implements GpuListener, AutoCloseable {
         });
         for (GpuStatus gpu : gpus) {
             if (!exported.containsKey(BusNames.gpuPath(gpu.address()))) {
-                GpuObject object = new GpuObject(service, mutations, gpu);
+                GpuObject object = new GpuObject(service, gpu);
                 connection.exportObject(BusNames.gpuPath(gpu.address()), object);
                 exported.put(BusNames.gpuPath(gpu.address()), object);
                 changed = true;
             }
         }
         return changed;
+    }
+
+    /** The GPU object exported at {@code path}, or null. */
+    GpuObject object(String path) {
+        return exported.get(path);
+    }
+
+    /** Sends a reply once every event queued before it has gone out. */
+    void reply(Message reply) {
+        try {
+            queue.execute(() -> send(() -> reply));
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            LOG.debug("Not sending a reply: the daemon is stopping");
+        }
     }
 
     @Override
@@ -135,9 +150,9 @@ final class BusPublisher implements GpuListener, AutoCloseable {
         }
     }
 
-    /** A signal to build and send; building can fail on a malformed value. */
+    /** A message to build and send; building a signal can fail on a malformed value. */
     private interface SignalSource {
-        DBusSignal build() throws DBusException;
+        Message build() throws DBusException;
     }
 
     private static SignalSource propertiesChanged(String path, String iface, Map<String, Variant<?>> changed) {
@@ -148,7 +163,7 @@ final class BusPublisher implements GpuListener, AutoCloseable {
         try {
             connection.sendMessage(source.build());
         } catch (DBusException | RuntimeException e) {
-            LOG.warn("Could not send a signal: {}", e.toString());
+            LOG.warn("Could not send a message: {}", e.toString());
         }
     }
 }

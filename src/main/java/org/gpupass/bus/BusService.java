@@ -14,6 +14,7 @@ import org.freedesktop.dbus.connections.impl.DBusConnection;
 import org.freedesktop.dbus.connections.impl.DBusConnectionBuilder;
 import org.freedesktop.dbus.exceptions.DBusException;
 import org.freedesktop.dbus.interfaces.DBus;
+import org.gpupass.bus.wire.DaemonWire;
 import org.gpupass.bus.wire.FastReplies;
 import org.gpupass.core.GpuService;
 import org.gpupass.systemd.SdNotify;
@@ -26,9 +27,11 @@ import org.slf4j.LoggerFactory;
  */
 public final class BusService implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(BusService.class);
-    /** Threads for incoming method calls: Claim-like calls may hold {@link #SLOW_CALLS} of them. */
-    static final int METHOD_THREADS = 12;
-    static final int SLOW_CALLS = 8;
+    /**
+     * Threads of dbus-java's pool for incoming method calls. It serves only reads (Get, GetAll,
+     * Introspect, Peer), which answer at once: calls that move GPUs never reach it ({@link Mutations}).
+     */
+    static final int METHOD_THREADS = 2;
 
     /** Why {@link #awaitEnd()} returned. */
     public enum End {
@@ -48,8 +51,17 @@ public final class BusService implements AutoCloseable {
         return t;
     });
     private BusEndpoint endpoint;
+    /** The bookkeeping of calls that move GPUs, the replies of the bus and polkit, and their timeouts. */
+    private final ScheduledExecutorService calls = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "bus-calls");
+        t.setDaemon(true);
+        return t;
+    });
+    private final CallTable table = new CallTable();
+    private final DaemonWire wire = new DaemonWire(table, calls);
     private DBusConnection connection;
     private BusPublisher publisher;
+    private Mutations mutations;
     private FastReplies.Registration fastStatus;
     private volatile String lastStatus = "";
     private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
@@ -109,7 +121,7 @@ public final class BusService implements AutoCloseable {
     }
 
     private DBusConnection connectionOf(DBusConnectionBuilder builder) throws DBusException {
-        return builder.withShared(false)
+        return wire.connect(builder.withShared(false)
                 .receivingThreadConfig().withMethodCallThreadCount(METHOD_THREADS).withSignalThreadCount(1)
                 .connectionConfig()
                 .withDisconnectCallback(new IDisconnectCallback() {
@@ -121,24 +133,30 @@ public final class BusService implements AutoCloseable {
                         LOG.error("Lost the bus: {}", e == null ? "connection closed" : e.getMessage());
                         finish(End.BUS_LOST);
                     }
-                })
-                .build();
+                }));
     }
 
     /** Exports the manager and the GPUs of {@code core}, then requests the name and tells systemd READY=1. */
     public void serve(GpuService core) throws DBusException {
         this.service = core;
-        Mutations mutations = new Mutations(new Authorizer(connection, ownUid()), new CallGate(SLOW_CALLS));
-        ManagerObject manager = new ManagerObject(service, mutations);
+        ManagerObject manager = new ManagerObject(service);
+        publisher = new BusPublisher(connection, service, this::updateStatus);
+        mutations = new Mutations(table, path -> {
+            GpuObject gpu = BusNames.MANAGER_PATH.equals(path) ? null : publisher.object(path);
+            return BusNames.MANAGER_PATH.equals(path) ? manager::mutation : gpu == null ? null : gpu::mutation;
+        },
+                new Authorizer(wire, ownUid(), calls), calls, publisher::reply, wire.refusals());
+        wire.intercept(mutations);
         connection.exportObject(BusNames.MANAGER_PATH, manager);
-        fastStatus = FastReplies.register(BusNames.BUS_NAME, BusNames.MANAGER_PATH, BusNames.MANAGER_INTERFACE,
-                "Status", ManagerObject.STATUS_SIGNATURE, manager::statusBody);
-        publisher = new BusPublisher(connection, service, mutations, this::updateStatus);
+        fastStatus = wire.fastReplies().register(BusNames.BUS_NAME, BusNames.MANAGER_PATH,
+                BusNames.MANAGER_INTERFACE, "Status", ManagerObject.STATUS_SIGNATURE, manager::statusBody);
         publisher.syncExports();
         service.addListener(publisher);
         publisher.syncExports();
         connection.addSigHandler(DBus.NameLost.class, signal -> {
-            if (BusNames.BUS_NAME.equals(signal.name) && end.get() == null) {
+            // Only the bus can say so: anyone may send this connection a signal named NameLost.
+            if (BusNames.BUS_NAME.equals(signal.name) && "org.freedesktop.DBus".equals(signal.getSource())
+                    && end.get() == null) {
                 LOG.error("Lost the name {} on the bus", BusNames.BUS_NAME);
                 finish(End.BUS_LOST);
             }
@@ -214,6 +232,10 @@ public final class BusService implements AutoCloseable {
         if (fastStatus != null) {
             fastStatus.close();
         }
+        if (mutations != null) {
+            mutations.close();
+        }
+        calls.shutdownNow();
         if (connection != null) {
             try {
                 connection.releaseBusName(BusNames.BUS_NAME);

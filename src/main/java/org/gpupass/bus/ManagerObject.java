@@ -16,29 +16,46 @@ import org.gpupass.plan.Intent;
 import org.gpupass1.Error;
 import org.gpupass1.Manager;
 
-/** {@code /org/gpupass1}: the manager interface and its properties, over the core. */
+/**
+ * {@code /org/gpupass1}: the manager interface and its properties, over the core. Its methods that move
+ * GPUs reach the core through {@link Mutations}, which takes them from the reader; dbus-java never calls
+ * the Java methods of that name.
+ */
 final class ManagerObject extends ReadOnlyProperties implements Manager {
     /** The manager's property names, in spec order. */
     static final List<String> NAMES = List.of("Version", "Gpus", "Transition");
     static final String STATUS_SIGNATURE = "aa{sv}";
 
     private final GpuService service;
-    private final Mutations mutations;
 
-    ManagerObject(GpuService service, Mutations mutations) {
+    ManagerObject(GpuService service) {
         super(BusNames.MANAGER_INTERFACE, BusNames.MANAGER_PATH);
         this.service = service;
-        this.mutations = mutations;
+    }
+
+    /** The core call a method that moves GPUs stands for (see {@link Mutations.Mutable}). */
+    Mutations.Mutation mutation(String member, Object[] args) {
+        return switch (member) {
+            case "Claim" -> new Mutations.Mutation("claim " + describe((String) args[0]), "o",
+                    () -> path(service.claim((String) args[0], (String) args[1])));
+            case "Release" -> new Mutations.Mutation("release " + describe((String) args[0]), "",
+                    () -> service.release((String) args[0], (String) args[1]));
+            case "ClaimDomain" -> new Mutations.Mutation("claim the GPUs of domain " + Printable.clip((String) args[0]),
+                    "ao", () -> paths(service.claimDomain((String) args[0], (String) args[1])));
+            case "ReleaseDomain" -> new Mutations.Mutation("release the GPUs of domain "
+                    + Printable.clip((String) args[0]), "ao", () -> paths(service.releaseDomain((String) args[0])));
+            default -> throw new IllegalArgumentException("not a method that moves GPUs: " + member);
+        };
     }
 
     @Override
     public DBusPath Claim(String device, String holder) {
-        return mutations.run("claim " + describe(device), () -> path(service.claim(device, holder)));
+        throw Mutations.notHere("Claim");
     }
 
     @Override
     public void Release(String device, String holder) {
-        mutations.run("release " + describe(device), () -> service.release(device, holder));
+        throw Mutations.notHere("Release");
     }
 
     /**
@@ -97,14 +114,12 @@ final class ManagerObject extends ReadOnlyProperties implements Manager {
 
     @Override
     public List<DBusPath> ClaimDomain(String domain, String domainXml) {
-        return mutations.run("claim the GPUs of domain " + Printable.clip(domain),
-                () -> paths(service.claimDomain(domain, domainXml)));
+        throw Mutations.notHere("ClaimDomain");
     }
 
     @Override
     public List<DBusPath> ReleaseDomain(String domain) {
-        return mutations.run("release the GPUs of domain " + Printable.clip(domain),
-                () -> paths(service.releaseDomain(domain)));
+        throw Mutations.notHere("ReleaseDomain");
     }
 
     @Override

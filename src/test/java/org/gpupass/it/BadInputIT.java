@@ -164,13 +164,48 @@ class BadInputIT {
     }
 
     @Test
-    void wrong_signatures_are_refused_without_a_change() {
+    void wrong_signatures_are_refused_with_invalid_args_without_a_change() {
         String before = daemon.status();
         Cmd reply = daemon.dbusSend(Daemon.MANAGER, "org.gpupass1.Manager.Claim", "string:01:00.0");
-        assertFalse(reply.ok(), reply.toString());
-        assertTrue(reply.err().contains("UnknownMethod"), reply.toString());
+        assertTrue(reply.err().startsWith("Error org.freedesktop.DBus.Error.InvalidArgs: "), reply.toString());
         Cmd intArgs = daemon.dbusSend(Daemon.MANAGER, "org.gpupass1.Manager.Claim", "int32:1", "int32:2");
-        assertFalse(intArgs.ok(), intArgs.toString());
+        assertTrue(intArgs.err().startsWith("Error org.freedesktop.DBus.Error.InvalidArgs: "), intArgs.toString());
         assertEquals(before, daemon.status());
+    }
+
+    /** The standard names, as busctl and dbus-send see them, for what dbus-java used to name in Java. */
+    @Test
+    void unknown_objects_methods_and_interfaces_have_the_standard_error_names() {
+        String gone = "/org/gpupass1/gpu/pci_0000_07_00_0";
+        assertError("UnknownObject", daemon.dbusSend(gone, "org.gpupass1.Gpu.Claim", "string:vm"));
+        assertError("UnknownObject", gdbusCall(gone, "org.gpupass1.Gpu.Release", "'vm'"));
+        assertError("UnknownObject", daemon.dbusSend(gone, "org.freedesktop.DBus.Introspectable.Introspect"));
+        assertError("UnknownObject", daemon.gdbus("introspect", "--dest", Daemon.NAME, "--object-path",
+                "/org/gpupass1/nowhere"));
+        assertError("UnknownMethod", daemon.dbusSend(Daemon.MANAGER, "org.gpupass1.Manager.Frobnicate"));
+        assertError("UnknownMethod", gdbusCall(Daemon.NVIDIA, "org.gpupass1.Gpu.Status"));
+        assertError("UnknownInterface", daemon.dbusSend(Daemon.MANAGER, "org.example.Nope.Status"));
+        // gdbus types its arguments from the introspection data, so wrong ones go through dbus-send.
+        assertError("InvalidArgs", daemon.dbusSend(Daemon.MANAGER, "org.gpupass1.Manager.Status", "string:x"));
+        assertError("InvalidArgs", daemon.dbusSend(Daemon.NVIDIA, "org.gpupass1.Gpu.Claim", "int32:1"));
+        // busctl prints only the message of an error; it must still be a refusal, not a Java name.
+        Cmd busctl = daemon.busctl("call", Daemon.NAME, Daemon.NVIDIA, "org.gpupass1.Gpu", "Claim", "i", "1");
+        assertFalse(busctl.ok() || busctl.err().contains("org.freedesktop.dbus."), busctl.toString());
+        assertEquals("s \"\"", daemon.gpuProperty(Daemon.NVIDIA, "Holder"), "nothing was claimed");
+    }
+
+    private static Cmd gdbusCall(String path, String method, String... args) {
+        List<String> c = new ArrayList<>(List.of("call", "--dest", Daemon.NAME, "--object-path", path, "--method",
+                method));
+        c.addAll(List.of(args));
+        return daemon.gdbus(c.toArray(String[]::new));
+    }
+
+    /** dbus-send prints "Error NAME: message", gdbus "GDBus.Error:NAME: message". */
+    private static void assertError(String name, Cmd reply) {
+        assertFalse(reply.ok(), reply.toString());
+        String full = "org.freedesktop.DBus.Error." + name + ": ";
+        assertTrue(reply.err().startsWith("Error " + full) || reply.err().contains("GDBus.Error:" + full),
+                name + ": " + reply);
     }
 }

@@ -101,4 +101,52 @@ class ConcurrencyIT {
             pool.shutdown();
         }
     }
+
+    /**
+     * The promise of lock_timeout: each caller waits up to it for a transition that holds the lock, however
+     * many wait, and then gets Busy with LastError and a TransitionFailed signal (on main, callers after the
+     * 8th got Busy at once, with neither).
+     */
+    @Test
+    void every_caller_waits_for_the_lock_up_to_lock_timeout_then_gets_busy_with_its_signal() throws Exception {
+        String config = "write_timeout = 30s\nlock_timeout = 3s\n";
+        try (Daemon daemon = Daemon.start("", Map.of("GPUPASSD_SIM_FAULTS", "hang:SET_OVERRIDE:0000:01:00.0"), config)) {
+            java.nio.file.Path signals = daemon.dir.resolve("signals.txt");
+            Process monitor = new ProcessBuilder("gdbus", "monitor", "--address", daemon.address, "--dest", Daemon.NAME)
+                    .redirectErrorStream(true).redirectOutput(signals.toFile()).start();
+            daemon.adopt(monitor);
+            ExecutorService pool = Executors.newFixedThreadPool(13);
+            CompletableFuture<Cmd> first = CompletableFuture.supplyAsync(() -> daemon.dbusSend(Daemon.MANAGER,
+                    "org.gpupass1.Manager.Claim", "string:01:00.0", "string:first"), pool);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (!daemon.gpuProperty(Daemon.NVIDIA, "State").equals("s \"claiming\"")) {
+                assertTrue(System.nanoTime() < deadline, "the first claim did not start");
+                Thread.sleep(20);
+            }
+            int callers = 12;
+            List<CompletableFuture<long[]>> waits = new ArrayList<>();
+            for (int i = 0; i < callers; i++) {
+                String holder = "waiting" + i;
+                waits.add(CompletableFuture.supplyAsync(() -> {
+                    long start = System.nanoTime();
+                    Cmd c = daemon.dbusSend(Daemon.MANAGER, "org.gpupass1.Manager.Claim", "string:01:00.0",
+                            "string:" + holder);
+                    long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+                    return new long[] {c.err().startsWith("Error org.gpupass1.Error.Busy:") ? 1 : 0, ms};
+                }, pool));
+            }
+            List<long[]> results = waits.stream().map(CompletableFuture::join).toList();
+            for (long[] r : results) {
+                assertEquals(1, r[0], "Busy");
+                assertTrue(r[1] >= 2_500, "waited " + r[1] + " ms, lock_timeout is 3 s");
+            }
+            Thread.sleep(500);
+            long busySignals = java.nio.file.Files.readAllLines(signals).stream()
+                    .filter(l -> l.contains("TransitionFailed") && l.contains("'org.gpupass1.Error.Busy'")).count();
+            assertEquals(callers, busySignals, "a TransitionFailed(Busy) for each caller");
+            assertTrue(daemon.gpuProperty(Daemon.NVIDIA, "LastError").contains("3"), "LastError tells of the wait");
+            first.get(60, TimeUnit.SECONDS);
+            pool.shutdown();
+        }
+    }
 }

@@ -62,8 +62,23 @@ final class Daemon implements AutoCloseable {
     }
 
     void launch(String simulate, Map<String, String> env, String config) throws Exception {
-        List<String> command = new ArrayList<>(List.of(java(), "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-jar",
-                JAR.toString(), "--bus=" + address, simulate.isEmpty() ? "--simulate" : "--simulate=" + simulate,
+        launch(List.of(java(), "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-jar", JAR.toString()), simulate, env,
+                config);
+    }
+
+    /** The daemon started by the shipped launcher, bin/gpupassd, with its JVM flags (-Xmx64m, exit on OOM). */
+    void launchWithLauncherFlags(String simulate, Map<String, String> env, String config) throws Exception {
+        Map<String, String> all = new java.util.HashMap<>(env);
+        all.put("GPUPASS_JAR", JAR.toAbsolutePath().toString());
+        all.put("GPUPASS_JAVA", java());
+        all.put("GPUPASS_CDS", "0");
+        all.put("CACHE_DIRECTORY", dir.resolve("cache").toString());
+        launch(List.of("sh", BASE.resolve("bin/gpupassd").toString()), simulate, all, config);
+    }
+
+    private void launch(List<String> start, String simulate, Map<String, String> env, String config) throws Exception {
+        List<String> command = new ArrayList<>(start);
+        command.addAll(List.of("--bus=" + address, simulate.isEmpty() ? "--simulate" : "--simulate=" + simulate,
                 "--state-dir=" + dir.resolve("state")));
         Path conf = dir.resolve("gpupassd.conf");
         Files.writeString(conf, config == null ? "" : config);

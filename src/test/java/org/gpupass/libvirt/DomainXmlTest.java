@@ -407,4 +407,24 @@ class DomainXmlTest {
                 "domain='0x0000' bus='0x01' slot='0x00' function='0x1'")));
         assertEquals(List.of(new Hostdev(AUDIO, managed.equals("yes"))), h);
     }
+
+    /** Callers parse their 1 MiB documents one after the other, not all at once (the heap holds few DOMs). */
+    @Test
+    void documentsAreParsedOneAtATime() throws Exception {
+        StringBuilder b = new StringBuilder("<domain><devices>");
+        while (b.length() < DomainXml.MAX_BYTES - 100) {
+            b.append("<a/>");
+        }
+        String xml = b.append("</devices></domain>").toString();
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(4);
+        java.util.List<java.util.concurrent.Future<?>> parses = new java.util.ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            parses.add(pool.submit(() -> DomainXml.pciHostdevs(xml)));
+        }
+        for (java.util.concurrent.Future<?> f : parses) {
+            assertEquals(java.util.List.of(), f.get());
+        }
+        pool.shutdown();
+        assertEquals(1, DomainXml.mostAtOnce());
+    }
 }

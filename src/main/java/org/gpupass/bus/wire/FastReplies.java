@@ -2,12 +2,10 @@ package org.gpupass.bus.wire;
 
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Set;
+import java.util.function.Predicate;
 import java.util.function.Supplier;
 import org.freedesktop.dbus.exceptions.DBusException;
-import org.freedesktop.dbus.messages.DBusSignal;
 import org.freedesktop.dbus.messages.Message;
 import org.freedesktop.dbus.messages.MessageFactory;
 import org.freedesktop.dbus.messages.MethodCall;
@@ -15,39 +13,37 @@ import org.freedesktop.dbus.messages.constants.Endian;
 import org.freedesktop.dbus.messages.constants.Flags;
 
 /**
- * Read-only calls without arguments that a connection's reader thread answers itself, with a reply
+ * Read-only calls without arguments that one connection's reader thread answers itself, with a reply
  * body marshalled beforehand, instead of handing them to dbus-java. dbus-java 5.2.0 spends most of
  * a call's time on its way through a thread pool, reflection, marshalling every value again and a
  * sender thread; {@code Status} is the call hook scripts and applets poll, so it is answered here.
  *
  * <p>A call is answered only when it wants a reply, carries no arguments, names a registered path
  * and member (and its interface, or none), and is addressed to the registered bus name or the
- * connection's unique name while the connection owns that bus name (the reader follows the bus's
- * NameAcquired and NameLost signals). Anything else goes to dbus-java as before. A reply body is
- * little-endian, as dbus-java's own messages.
+ * connection's unique name while the connection owns that bus name (its {@link DaemonWire} follows
+ * the bus's NameAcquired and NameLost signals). Anything else goes on as before. A reply body is
+ * little-endian, as dbus-java's own messages. Each {@link DaemonWire} has its own registrations.
  */
 public final class FastReplies {
-    private static final String BUS = "org.freedesktop.DBus";
-
     /** A call answered by the reader: the reply's signature and its current marshalled body. */
     record Answer(String busName, String path, String iface, String member, String signature, Supplier<byte[]> body) {
     }
 
-    private static final Object LOCK = new Object();
-    private static volatile List<Answer> answers = List.of();
+    private final Object lock = new Object();
+    private volatile List<Answer> answers = List.of();
 
-    private FastReplies() {
+    FastReplies() {
     }
 
     /**
-     * Has readers answer {@code iface.member} on {@code path} with a reply of {@code signature} whose
+     * Has the reader answer {@code iface.member} on {@code path} with a reply of {@code signature} whose
      * body {@code body} supplies (see {@link #marshal}); it is called on the reader thread for every
      * such call, so it must be quick. Closing the result stops it. One registration per call at a time.
      */
-    public static Registration register(String busName, String path, String iface, String member, String signature,
+    public Registration register(String busName, String path, String iface, String member, String signature,
             Supplier<byte[]> body) {
         Answer answer = new Answer(busName, path, iface, member, signature, body);
-        synchronized (LOCK) {
+        synchronized (lock) {
             for (Answer a : answers) {
                 if (a.path().equals(path) && a.member().equals(member)) {
                     throw new IllegalStateException(iface + "." + member + " on " + path + " is answered already");
@@ -58,7 +54,7 @@ public final class FastReplies {
             answers = List.copyOf(more);
         }
         return () -> {
-            synchronized (LOCK) {
+            synchronized (lock) {
                 List<Answer> fewer = new ArrayList<>(answers);
                 fewer.remove(answer);
                 answers = List.copyOf(fewer);
@@ -93,47 +89,20 @@ public final class FastReplies {
         return Arrays.copyOfRange(wire, length - bodyLength, length);
     }
 
-    /** One connection's view: the names it owns, and the reply to a call it answers itself. */
-    static final class Connection {
-        private final Set<String> ownedNames = new HashSet<>(); // the reader thread's alone
-
-        /** The prepared reply to {@code message}, or null when dbus-java is to handle it. */
-        PreparedReply replyTo(Message message) throws DBusException {
-            if (message instanceof DBusSignal signal) {
-                follow(signal);
-                return null;
-            }
-            List<Answer> registered = answers;
-            if (registered.isEmpty() || !(message instanceof MethodCall call)
-                    || (call.getFlags() & Flags.NO_REPLY_EXPECTED) != 0
-                    || (call.getSig() != null && !call.getSig().isEmpty())
-                    || !ownedNames.contains(call.getDestination())) {
-                return null;
-            }
-            for (Answer answer : registered) {
-                if (answer.member().equals(call.getName()) && answer.path().equals(call.getPath())
-                        && (call.getInterface() == null || answer.iface().equals(call.getInterface()))
-                        && ownedNames.contains(answer.busName())) {
-                    return new PreparedReply(call, answer.signature(), answer.body().get());
-                }
-            }
+    /** The prepared reply to {@code call}, or null when it is not one of the registered calls. */
+    PreparedReply replyTo(MethodCall call, Predicate<String> owned) throws DBusException {
+        List<Answer> registered = answers;
+        if (registered.isEmpty() || (call.getFlags() & Flags.NO_REPLY_EXPECTED) != 0
+                || (call.getSig() != null && !call.getSig().isEmpty())) {
             return null;
         }
-
-        /** The bus tells each connection which names it gains and loses, its unique name first. */
-        private void follow(DBusSignal signal) throws DBusException {
-            if (!BUS.equals(signal.getSource()) || !BUS.equals(signal.getInterface())) {
-                return;
-            }
-            boolean acquired = "NameAcquired".equals(signal.getName());
-            if ((acquired || "NameLost".equals(signal.getName())) && "s".equals(signal.getSig())
-                    && signal.getParameters()[0] instanceof String name) {
-                if (acquired) {
-                    ownedNames.add(name);
-                } else {
-                    ownedNames.remove(name);
-                }
+        for (Answer answer : registered) {
+            if (answer.member().equals(call.getName()) && answer.path().equals(call.getPath())
+                    && (call.getInterface() == null || answer.iface().equals(call.getInterface()))
+                    && owned.test(answer.busName())) {
+                return new PreparedReply(call, answer.signature(), answer.body().get());
             }
         }
+        return null;
     }
 }

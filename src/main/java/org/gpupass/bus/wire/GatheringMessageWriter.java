@@ -3,27 +3,37 @@ package org.gpupass.bus.wire;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
+import org.freedesktop.dbus.messages.Error;
 import org.freedesktop.dbus.messages.Message;
+import org.freedesktop.dbus.messages.MethodReturn;
 import org.freedesktop.dbus.spi.message.IMessageWriter;
 
 /**
  * Writes each D-Bus message with one write(2). dbus-java 5.2.0's writer makes one per marshalled
  * chunk (about 50 for a Status reply). The chunks are copied into one direct buffer kept by the
  * writer: a gathering write of heap arrays would have the JDK copy each into a temporary direct
- * buffer of its own. A message larger than the buffer goes out as a gathering write.
+ * buffer of its own. A message larger than the buffer goes out as a gathering write. Error replies with
+ * dbus-java's Java names go out under the standard names ({@link StandardErrors}).
  */
 final class GatheringMessageWriter implements IMessageWriter {
     static final int BUFFER_BYTES = 16 * 1024;
 
     private final SocketChannel channel;
     private final ByteBuffer buffer;
+    private final DaemonWire wire;
 
     GatheringMessageWriter(SocketChannel channel) {
-        this(channel, BUFFER_BYTES);
+        this(channel, null);
     }
 
-    GatheringMessageWriter(SocketChannel channel, int bufferBytes) {
+    /** @param wire told of every reply written (may be null) */
+    GatheringMessageWriter(SocketChannel channel, DaemonWire wire) {
+        this(channel, wire, BUFFER_BYTES);
+    }
+
+    GatheringMessageWriter(SocketChannel channel, DaemonWire wire, int bufferBytes) {
         this.channel = channel;
+        this.wire = wire;
         this.buffer = ByteBuffer.allocateDirect(bufferBytes);
     }
 
@@ -37,7 +47,10 @@ final class GatheringMessageWriter implements IMessageWriter {
         if (message == null || message.getWireData() == null) {
             return;
         }
-        byte[][] wire = message.getWireData();
+        if (this.wire != null && (message instanceof MethodReturn || message instanceof Error)) {
+            this.wire.answered(message.getDestination(), message.getReplySerial());
+        }
+        byte[][] wire = StandardErrors.standardized(message).getWireData();
         int count = 0;
         long length = 0;
         while (count < wire.length && wire[count] != null) {

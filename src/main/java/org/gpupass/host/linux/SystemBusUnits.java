@@ -2,7 +2,7 @@ package org.gpupass.host.linux;
 
 import java.io.IOException;
 import java.time.Duration;
-import org.freedesktop.dbus.connections.impl.DBusConnectionBuilder;
+import org.freedesktop.dbus.connections.impl.DBusConnection;
 import org.freedesktop.dbus.exceptions.DBusException;
 import org.gpupass.host.Errno;
 import org.gpupass.host.KernelWriteException;
@@ -18,12 +18,20 @@ import org.slf4j.LoggerFactory;
 public final class SystemBusUnits implements UnitControl {
     private static final Logger LOG = LoggerFactory.getLogger(SystemBusUnits.class);
 
+    /** Opens the connection to the system bus. */
+    public interface Connector {
+        DBusConnection connect() throws DBusException;
+    }
+
     private final Duration jobTimeout;
+    private final Connector connector;
     private SystemdUnits units;
     private String unavailable;
 
-    public SystemBusUnits(Duration jobTimeout) {
+    /** @param connector the daemon's passes a connection whose reader bounds what others can send it */
+    public SystemBusUnits(Duration jobTimeout, Connector connector) {
         this.jobTimeout = jobTimeout;
+        this.connector = connector;
     }
 
     @Override
@@ -54,7 +62,7 @@ public final class SystemBusUnits implements UnitControl {
     private synchronized SystemdUnits systemd() {
         if (units == null && unavailable == null) {
             try {
-                units = new SystemdUnits(DBusConnectionBuilder.forSystemBus().withShared(false).build(), jobTimeout);
+                units = new SystemdUnits(connector.connect(), jobTimeout);
             } catch (DBusException | RuntimeException e) {
                 unavailable = String.valueOf(e.getMessage());
                 LOG.warn("No system bus ({}): systemd units are treated as inactive and cannot be stopped or started",

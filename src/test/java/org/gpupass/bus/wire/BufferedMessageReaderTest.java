@@ -48,7 +48,11 @@ class BufferedMessageReaderTest {
     }
 
     private BufferedMessageReader reader(int bufferBytes) {
-        return new BufferedMessageReader(receiving, new GatheringMessageWriter(receiving), bufferBytes);
+        return reader(bufferBytes, MessageLimits.uniform(Long.MAX_VALUE));
+    }
+
+    private BufferedMessageReader reader(int bufferBytes, MessageLimits limits) {
+        return TestWire.on(receiving, limits, bufferBytes).reader;
     }
 
     private static MethodCall call(byte endian, String member, Object... args) throws Exception {
@@ -245,5 +249,101 @@ class BufferedMessageReaderTest {
         send(bytes);
         IOException tooLong = assertThrows(IOException.class, () -> reader(BufferedMessageReader.BUFFER_BYTES).readMessage());
         assertTrue(tooLong.getMessage().contains("bytes"), tooLong.getMessage());
+    }
+
+    // ---- limits: decided from the header, before the body is read -------------------------------------
+
+    /** ClaimDomain may bring 200,000 bytes, any other call 4,096, a signal 1,024. */
+    private static final MessageLimits LIMITS = h -> h.isMethodCall()
+            ? ("ClaimDomain".equals(h.member()) ? 200_000 : 4_096) : h.isSignal() ? 1_024 : 65_536;
+
+    /** The next message the sending side reads back (a reply the reader wrote), or null when there is none yet. */
+    private Message replyOn(BufferedMessageReader back) throws Exception {
+        sending.configureBlocking(false);
+        try {
+            return back.readMessage();
+        } finally {
+            sending.configureBlocking(true);
+        }
+    }
+
+    private void sendInBackground(Message... messages) throws Exception {
+        Thread writer = new Thread(() -> {
+            try {
+                for (Message m : messages) {
+                    send(wire(m));
+                }
+            } catch (IOException e) {
+                throw new AssertionError(e);
+            }
+        });
+        writer.setDaemon(true);
+        writer.start();
+    }
+
+    @Test
+    void aCallOverItsLimitIsReadPastAnsweredWithLimitsExceededAndTheNextComesWhole() throws Exception {
+        MethodCall big = call(Endian.LITTLE, "Claim", "x".repeat(100_000), "vm");
+        MethodCall domain = call(Endian.BIG, "ClaimDomain", "win11", "y".repeat(150_000));
+        MethodCall after = call(Endian.LITTLE, "Status");
+        sendInBackground(big, domain, after);
+        BufferedMessageReader reader = reader(256, LIMITS);
+        assertSameMessage(domain, next(reader));
+        assertSameMessage(after, next(reader));
+        BufferedMessageReader back = TestWire.on(sending).reader;
+        Message refusal = replyOn(back);
+        assertInstanceOf(org.freedesktop.dbus.messages.Error.class, refusal);
+        assertEquals("org.freedesktop.DBus.Error.LimitsExceeded", refusal.getName());
+        assertEquals(big.getSerial(), refusal.getReplySerial());
+        assertEquals(":1.7", refusal.getDestination());
+        String text = (String) refusal.getParameters()[0];
+        assertTrue(text.contains("org.gpupass1.Manager.Claim") && text.contains("4096"), text);
+        assertNull(replyOn(back), "one refusal, for the one call over its limit");
+    }
+
+    /** A 30 MB call costs the reader its buffer and a few small arrays, not 30 MB (it used to cost 60). */
+    @Test
+    void aThirtyMegabyteCallIsReadPastWithoutAllocatingItsBody() throws Exception {
+        MethodCall huge = call(Endian.LITTLE, "Claim", "01:00.0", "h".repeat(30 << 20));
+        MethodCall after = call(Endian.LITTLE, "Status");
+        sendInBackground(huge, after);
+        BufferedMessageReader reader = reader(BufferedMessageReader.BUFFER_BYTES, LIMITS);
+        com.sun.management.ThreadMXBean threads =
+                (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        long before = threads.getCurrentThreadAllocatedBytes();
+        Message got = next(reader);
+        long allocated = threads.getCurrentThreadAllocatedBytes() - before;
+        assertEquals(after.getSerial(), got.getSerial());
+        assertTrue(allocated < 1 << 20, "allocated " + allocated + " bytes to read past a 30 MB call");
+        assertEquals("org.freedesktop.DBus.Error.LimitsExceeded", replyOn(TestWire.on(sending).reader).getName());
+    }
+
+    @Test
+    void headerFieldsTooLargeToHoldAreReadAsAStreamAndTheSenderIsStillAnswered() throws Exception {
+        MethodCall hugePath = new MessageFactory(Endian.LITTLE).createMethodCall(":1.7", "org.gpupass1",
+                "/org/gpupass1/" + "a".repeat(100_000), "org.gpupass1.Manager", "Status", (byte) 0, null);
+        MethodCall after = call(Endian.BIG, "Status");
+        sendInBackground(hugePath, after);
+        BufferedMessageReader reader = reader(1_024, LIMITS);
+        assertSameMessage(after, next(reader));
+        Message refusal = replyOn(TestWire.on(sending).reader);
+        assertEquals("org.freedesktop.DBus.Error.LimitsExceeded", refusal.getName());
+        assertEquals(hugePath.getSerial(), refusal.getReplySerial());
+        assertEquals(":1.7", refusal.getDestination());
+        assertTrue(((String) refusal.getParameters()[0]).contains("header fields"), refusal.toString());
+    }
+
+    @Test
+    void aSignalOrACallWantingNoReplyOverItsLimitIsDroppedSilently() throws Exception {
+        Message signal = new MessageFactory(Endian.LITTLE).createSignal(":1.7", "/x", "org.example.X", "Spam", "s",
+                "z".repeat(5_000));
+        MethodCall noReply = new MessageFactory(Endian.LITTLE).createMethodCall(":1.7", "org.gpupass1", "/org/gpupass1",
+                "org.gpupass1.Manager", "Release", org.freedesktop.dbus.messages.constants.Flags.NO_REPLY_EXPECTED, "ss",
+                "01:00.0", "v".repeat(10_000));
+        MethodCall after = call(Endian.LITTLE, "Status");
+        sendInBackground(signal, noReply, after);
+        BufferedMessageReader reader = reader(BufferedMessageReader.BUFFER_BYTES, LIMITS);
+        assertSameMessage(after, next(reader));
+        assertNull(replyOn(TestWire.on(sending).reader));
     }
 }

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -29,17 +30,31 @@ class GatheringSocketProviderTest {
         assertFalse(first.isFileDescriptorPassingSupported());
     }
 
-    /** The reader's fast replies and dbus-java's messages go through one writer, whichever is asked first. */
+    /** The reader's own replies and dbus-java's messages go through one writer, whichever is asked first. */
     @Test
     void readerAndWriterOfASocketShareOneWriter() throws Exception {
         try (SocketPair one = SocketPair.open(dir.resolve("one")); SocketPair two = SocketPair.open(dir.resolve("two"))) {
             GatheringSocketProvider provider = new GatheringSocketProvider();
-            IMessageWriter writerFirst = provider.createWriter(one.client());
-            BufferedMessageReader reader = (BufferedMessageReader) provider.createReader(one.client());
-            assertSame(writerFirst, reader.writer());
-            BufferedMessageReader readerFirst = (BufferedMessageReader) provider.createReader(two.client());
-            assertSame(readerFirst.writer(), provider.createWriter(two.client()));
-            assertNotSame(writerFirst, readerFirst.writer());
+            DaemonWire wire = new DaemonWire(MessageLimits.uniform(MessageLimits.SMALL), null);
+            GatheringSocketProvider.armed(wire, () -> {
+                IMessageWriter writerFirst = provider.createWriter(one.client());
+                BufferedMessageReader reader = (BufferedMessageReader) provider.createReader(one.client());
+                assertSame(writerFirst, reader.writer());
+                BufferedMessageReader readerFirst = (BufferedMessageReader) provider.createReader(two.client());
+                assertSame(readerFirst.writer(), provider.createWriter(two.client()));
+                assertNotSame(writerFirst, readerFirst.writer());
+                return null;
+            });
+        }
+    }
+
+    /** Any connection not built through a DaemonWire (gpupassctl's, a client's) keeps dbus-java's own I/O. */
+    @Test
+    void makesNothingForAConnectionThatIsNotTheDaemons() throws Exception {
+        try (SocketPair one = SocketPair.open(dir.resolve("one"))) {
+            GatheringSocketProvider provider = new GatheringSocketProvider();
+            assertNull(provider.createReader(one.client()));
+            assertNull(provider.createWriter(one.client()));
         }
     }
 
@@ -79,7 +94,7 @@ class GatheringSocketProviderTest {
             }
         };
         try (SocketPair socket = SocketPair.open(dir.resolve("s"))) {
-            IMessageWriter writer = new GatheringSocketProvider().createWriter(socket.client());
+            IMessageWriter writer = new GatheringMessageWriter(socket.client());
             Thread send = new Thread(() -> {
                 try {
                     writer.writeMessage(message);
