@@ -10,6 +10,7 @@ G=$(group $GPU)
 DROPINS=/run/systemd/system/gpupassd.service.d
 CONF=/etc/gpupassd/gpupassd.conf
 
+not() { ! "$@"; }
 on_vfio() { is_drv $GPU vfio-pci && is_drv $AUD vfio-pci && [[ -e /dev/vfio/$G ]]; }
 # The pair's GPU: a stdvga on bochs-drm (dual), a Cirrus VGA on cirrus (shared).
 read -r _v < $D/$GPU/vendor; GPU_HOST_DRV=bochs-drm; [ "$_v" = 0x1013 ] && GPU_HOST_DRV=cirrus

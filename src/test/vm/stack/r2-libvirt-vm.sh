@@ -19,7 +19,7 @@ fig stack.virsh_start_hook_ms $(( ($(now_us) - t0) / 1000 ))
 require "virsh start $D_NAME exits 0" test $rc = 0
 expect "domain running" test "$(dom_state $D_NAME)" = running
 expect "sysfs: both functions on vfio-pci, /dev/vfio/$G present" on_vfio
-expect "sysfs: the GPU's DRM node ($card) gone" sh -c "! ls $D/$GPU/drm 2>/dev/null | grep -q card"
+expect "sysfs: the GPU's DRM node ($card) gone" not has_card $GPU
 qp=$(qemu_pid $D_NAME); log "qemu pid $qp: $(ls -l /proc/$qp/fd 2>/dev/null | grep -E 'vfio' | tr '\n' ';')"
 expect "the VM's qemu ($qp) holds /dev/vfio/$G" holds_vfio "$qp"
 expect "the VM's qemu has the two vfio device fds" test "$(ls -l /proc/$qp/fd 2>/dev/null | grep -c 'anon_inode:\[vfio-device\]')" = 2

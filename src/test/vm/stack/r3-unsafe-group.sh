@@ -3,7 +3,8 @@
 # PCI bridge) -> virsh start fails with the daemon's IommuGroupUnsafe message; nothing changed.
 source "$GP_VM/stack/lib.sh"
 VGA=0000:03:01.0 NIC=0000:03:02.0
-require "shared topology: 03:01.0 on bochs-drm, 03:02.0 on e1000" sh -c "[[ $D/$VGA/driver -ef /sys/bus/pci/drivers/bochs-drm && $D/$NIC/driver -ef /sys/bus/pci/drivers/e1000 ]]"
+require "shared topology: 03:01.0 on bochs-drm" is_drv $VGA bochs-drm
+require "shared topology: 03:02.0 on e1000" is_drv $NIC e1000
 reset_stack
 before=$(snapshot $VGA $NIC)
 define_dom gp-r3u no $VGA
