@@ -53,6 +53,8 @@ public final class GpuManager implements GpuService, AutoCloseable {
     private final Map<PciAddress, ClaimRecord> claims = new ConcurrentHashMap<>();
     private final Set<PciAddress> stuck = ConcurrentHashMap.newKeySet();
     private final Map<PciAddress, GpuState> inTransition = new ConcurrentHashMap<>();
+    /** The holder a running claim is for (no claim record yet): its StateChanged and Holder name it. */
+    private final Map<PciAddress, String> claimants = new ConcurrentHashMap<>();
     private final Map<PciAddress, String> lastErrors = new ConcurrentHashMap<>();
     private final List<GpuListener> listeners = new CopyOnWriteArrayList<>();
     private final AtomicLong transitionIds = new AtomicLong();
@@ -416,7 +418,7 @@ public final class GpuManager implements GpuService, AutoCloseable {
             reportFailure(intent.gpu(), error);
             throw error;
         }
-        begin(intent.gpu(), overlay, text);
+        begin(intent.gpu(), overlay, overlay == GpuState.CLAIMING ? intent.holder() : "", text);
         try {
             executor.run(steps, run.tag, run.done, run.warnings);
         } catch (StepException e) {
@@ -494,11 +496,14 @@ public final class GpuManager implements GpuService, AutoCloseable {
                 + "remove+rescan of the device");
     }
 
-    private void begin(PciAddress gpu, GpuState overlay, String text) {
+    private void begin(PciAddress gpu, GpuState overlay, String claimant, String text) {
         modelLock.lock();
         try {
             epoch++;
             inTransition.put(gpu, overlay);
+            if (!claimant.isEmpty()) {
+                claimants.put(gpu, claimant);
+            }
             transition = text;
             listeners.forEach(l -> notify(() -> l.transitionChanged(text)));
             publish(snapshot);
@@ -519,6 +524,7 @@ public final class GpuManager implements GpuService, AutoCloseable {
         try {
             epoch++;
             inTransition.remove(gpu);
+            claimants.remove(gpu);
             transition = "";
             publish(snap);
             listeners.forEach(l -> notify(() -> l.transitionChanged("")));
@@ -561,7 +567,7 @@ public final class GpuManager implements GpuService, AutoCloseable {
                 : inTransition.getOrDefault(a, GpuAssessor.sysfsState(functions));
         String hostDriver = claim != null ? claim.hostDrivers().getOrDefault(a, "")
                 : gpu.driver().equals(GpuAssessor.VFIO_DRIVER) ? "" : gpu.driver();
-        String holder = claim == null ? "" : claim.holder();
+        String holder = claim != null ? claim.holder() : claimants.getOrDefault(a, "");
         List<String> blockers = blockersOf(snap, gpu, state, holder);
         boolean claimable = blockers.isEmpty()
                 && (state == GpuState.HOST || state == GpuState.VFIO || state == GpuState.UNBOUND

@@ -122,6 +122,18 @@ class GpuManagerTest {
                 events.transitions);
     }
 
+    /** docs/dbus-api.md, StateChanged: the claimant while claiming and once vfio, "" back on host. */
+    @Test
+    void stateChangesCarryTheHolderTheyAreFor() throws Exception {
+        GpuManager m = open(Hosts.builtIn("dual-gpu"), "");
+        RecordingListener events = new RecordingListener();
+        m.addListener(events);
+        m.claim("", "win11");
+        m.release("", "win11");
+        assertEquals(List.of("host>claiming:win11", "claiming>vfio:win11", "vfio>releasing:win11", "releasing>host:"),
+                events.holders);
+    }
+
     @Test
     void claimsAreIdempotentAndReleaseTwiceIsHarmless() throws Exception {
         SimulatedKernel k = Hosts.builtIn("dual-gpu");
