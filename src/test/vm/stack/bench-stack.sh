@@ -13,7 +13,7 @@
 #                     followed by the raw writes back)
 # Every cycle is checked in sysfs. Figures: FIG bench.<what>.median_ms (bench-table.sh).
 source "$GP_VM/stack/lib.sh"
-N=${BENCH_N:-20} NTRACE=${BENCH_TRACE:-5} NVM=${BENCH_VM_N:-2} NNODE=${BENCH_NODEDEV_N:-5}
+N=${BENCH_N:-20} NTRACE=${BENCH_TRACE:-5} NVM=${BENCH_VM_N:-3} NNODE=${BENCH_NODEDEV_N:-5}
 median() { tr ' ' '\n' | sed '/^$/d' | sort -n | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else printf "%d\n", (a[NR/2]+a[NR/2+1])/2}'; }
 samples() { fig "bench.$1.samples_ms" "$(echo $2 | tr ' ' ,)"; fig "bench.$1.median_ms" "$(echo $2 | median)"; }
 ms_since() { echo $(( ($(now_us) - $1) / 1000 )); }
@@ -102,12 +102,13 @@ vm_bench() { # NAME MANAGED BEFORE AFTER: BEFORE/AFTER run around each start/sto
 }
 vm_bench hook no : :
 mv $HOOK /root/gpupassd.hook
+# A fresh libvirtd: after the managed='no' domains before (this boot's scenarios), libvirt 9.0 was
+# seen leaving a managed='yes' domain's devices on vfio-pci when it was destroyed.
+systemctl restart libvirtd.service
 vm_bench managed yes : :
 vm_bench prebound no 'raw_to_vfio $GPU $AUD; wait_for 10 on_vfio' 'raw_to_host $GPU $AUD'
 mv /root/gpupassd.hook $HOOK
 # --- libvirt's own detach/reattach (what managed='yes' does) -------------------------------------
-# (After the VM starts: in one run where these came first, libvirt 9.0 then left the pair on
-# vfio-pci when the managed='yes' domain was destroyed.)
 s= bad=0
 nd() { local a=${1//[:.]/_}; echo "pci_$a"; }
 for ((i = 0; i < NNODE; i++)); do

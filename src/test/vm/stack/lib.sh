@@ -36,13 +36,19 @@ sys_monitor_start() {
 # --- systemd ---------------------------------------------------------------------------------
 uprop() { systemctl show -p "$2" --value "$1"; }      # UNIT PROPERTY
 mainpid() { uprop gpupassd.service MainPID; }
-# A journal position, and what a unit logged after it.
-jmark() { journalctl -n 0 --show-cursor -q | sed -n 's/^-- cursor: //p'; }
-jsince() { journalctl -q --no-pager -o short-monotonic --after-cursor="$1" "${@:2}"; }
-# jwait SECONDS CURSOR UNIT TEXT: journald writes asynchronously; wait until UNIT's journal after
-# CURSOR has TEXT (an ERE).
-jwait() { wait_for "$1" _jhas "$2" "$3" "$4"; }
-_jhas() { journalctl -q --no-pager --after-cursor="$1" -u "$2" | grep -qE "$3"; }
+# A point in the journal, and what a unit logged after it. A time, not a cursor: here
+# "--after-cursor=C -u gpupassd.service" missed the daemon's own lines logged after C.
+jmark() { echo "@$EPOCHREALTIME"; }
+jsince() { journalctl -q --no-pager -o short-monotonic --since="$1" "${@:2}"; }
+# jwait SECONDS MARK UNIT TEXT: until UNIT's journal since MARK has TEXT (an ERE). journald
+# takes messages asynchronously (seen lagging by more than 10 s on a loaded host): --sync first
+# makes it take everything sent so far.
+jwait() {
+    journalctl --sync; wait_for "$1" _jhas "$2" "$3" "$4" && return 0
+    log "jwait: no /$4/ in $3's journal since $2; its last lines:"$'\n'"$(journalctl -q --no-pager -n 8 -u "$3")"
+    return 1
+}
+_jhas() { journalctl -q --no-pager --since="$1" -u "$2" | grep -qE "$3"; }
 daemon_up() { [ "$(uprop gpupassd.service ActiveState)" = active ] && sys_name_owned; }
 # start_gpupassd: systemctl start, and the name owned when it returns (READY=1 is sent then).
 start_gpupassd() { systemctl start gpupassd.service && sys_name_owned; }

@@ -13,7 +13,7 @@ fig stack.systemctl_start_ms $(( ($(now_us) - t0) / 1000 ))
 require "systemctl start gpupassd exits 0" test $rc = 0
 expect "org.gpupass1 is owned when systemctl start returns" sys_name_owned
 expect "ActiveState active, SubState running" test "$(uprop gpupassd.service ActiveState)/$(uprop gpupassd.service SubState)" = active/running
-jwait 10 "$m" gpupassd.service 'Started gpupassd' || log "no 'Started' in the journal after 10 s"
+jwait 30 "$m" gpupassd.service 'Started gpupassd' || log "no 'Started' in the journal after 10 s"
 j=$(jsince "$m" -u gpupassd.service); log "journal:"$'\n'"$j"
 # READY=1 comes after the name is owned: the daemon's "On the bus" line precedes systemd's "Started".
 on_bus=$(grep -n 'On the bus as org.gpupass1' <<<"$j" | head -1 | cut -d: -f1)

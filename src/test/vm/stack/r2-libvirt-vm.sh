@@ -27,7 +27,7 @@ expect "qemu runs as libvirt-qemu" test "$(stat -c %U /proc/$qp)" = libvirt-qemu
 expect "State vfio" test "$(sprop $GPU State)" = vfio
 expect "Holder is the domain's name" test "$(sprop $GPU Holder)" = $D_NAME
 expect "systemctl status: '01:00.0 ...: vfio ($D_NAME)'" matches "$(uprop gpupassd.service StatusText)" "01:00\.0 [^·]*: vfio \($D_NAME\)"
-expect "journal: the daemon claimed for $D_NAME" jwait 10 "$m" gpupassd.service "claim $GPU for $D_NAME"
+expect "journal: the daemon claimed for $D_NAME" jwait 30 "$m" gpupassd.service "claim $GPU for $D_NAME"
 t0=$(now_us)
 o=$(vsh destroy $D_NAME 2>&1); rc=$?; log "virsh destroy: exit $rc: $o"
 fig stack.virsh_destroy_hook_ms $(( ($(now_us) - t0) / 1000 ))

@@ -42,8 +42,8 @@ m=$(jmark)
 o=$(smgr Claim ss $GPU r6 2>&1); rc=$?; log "Claim (when-holding): exit $rc: $o"
 expect "Claim succeeds" test $rc = 0
 expect "both functions on vfio-pci" on_vfio
-expect "systemd stopped $DM for the claim" jwait 10 "$m" $DM "Stopped $DM"
-expect "and started it again" jwait 10 "$m" $DM "Started $DM"
+expect "systemd stopped $DM for the claim" jwait 30 "$m" $DM "Stopped $DM"
+expect "and started it again" jwait 30 "$m" $DM "Started $DM"
 log "$DM's journal:"$'\n'"$(jsince "$m" -u $DM | grep -v 'Xorg\[')"
 require "the display server is active again" test "$(systemctl is-active $DM)" = active
 expect "a new Xorg process" test "$(dm_pid)" != "$xpid"
@@ -66,12 +66,12 @@ o=$(smgr Claim ss $GPU r6 2>&1); rc=$?; log "Claim $GPU as the only host GPU: ex
 expect "single-GPU Claim succeeds" test $rc = 0
 expect "single-GPU: both functions on vfio-pci" on_vfio
 expect "single-GPU: the display server stays stopped while the GPU is claimed" test "$(systemctl is-active $DM)" = inactive
-expect "single-GPU: systemd stopped it" jwait 10 "$m" $DM "Stopped $DM"
+expect "single-GPU: systemd stopped it" jwait 30 "$m" $DM "Stopped $DM"
 m=$(jmark)
 o=$(smgr Release ss $GPU r6 2>&1); log "Release $GPU: $o"
 expect "single-GPU Release: back on the host" on_host
 expect "single-GPU Release: the display server started again" test "$(systemctl is-active $DM)" = active
-expect "single-GPU Release: systemd started it" jwait 10 "$m" $DM "Started $DM"
+expect "single-GPU Release: systemd started it" jwait 30 "$m" $DM "Started $DM"
 expect "single-GPU Release: it runs on the returned GPU (01:00.0's card)" wait_for 60 holds_card $GPU
 log "Xorg $(dm_pid) holds: $(dm_cards)"
 systemctl stop $DM
