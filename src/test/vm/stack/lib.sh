@@ -85,11 +85,16 @@ reset_stack() {
     for d in $(vsh list --all --name 2>/dev/null); do
         vsh destroy "$d" > /dev/null 2>&1; vsh undefine "$d" > /dev/null 2>&1
     done
-    if [ -d "$DROPINS" ]; then rm -rf "$DROPINS"; systemctl daemon-reload; fi
-    cmp -s /usr/share/doc/gpupassd/gpupassd.conf "$CONF" || { cp /usr/share/doc/gpupassd/gpupassd.conf "$CONF"; systemctl restart gpupassd.service; }
+    local restart=
+    # A drop-in or configuration a failed scenario left behind: gone, and a daemon without them.
+    if [ -d "$DROPINS" ]; then rm -rf "$DROPINS"; systemctl daemon-reload; restart=1; fi
+    cmp -s /usr/share/doc/gpupassd/gpupassd.conf "$CONF" || { cp /usr/share/doc/gpupassd/gpupassd.conf "$CONF"; restart=1; }
+    if [ -n "$restart" ]; then systemctl restart gpupassd.service; fi
     systemctl is-active -q gpupassd.service || systemctl start gpupassd.service
     [ "$(sprop $GPU State)" = host ] || smgr Release ss $GPU "" > /dev/null
     [ "$(sprop $BOOT State)" = host ] || smgr Release ss $BOOT "" > /dev/null
+    # Neither host nor claimed (a transition cut short by a failed scenario): the raw writes back.
+    on_host || { log "reset: $(snapshot $GPU $AUD): raw writes back to the host"; raw_to_host $GPU $AUD; wait_for 10 on_host; }
     require "reset: gpupassd active with the name owned" daemon_up
     require "reset: the pair on its host drivers" on_host
 }

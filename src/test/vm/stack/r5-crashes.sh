@@ -38,8 +38,7 @@ require "restart with the pause point" systemctl restart gpupassd.service
 m=$(jmark)
 vstart $D_NAME "$GP_RES/$SCEN.start2.out" &
 vs=$!
-paused() { journalctl -q -u gpupassd.service --after-cursor="$m" | grep -q 'paused after step 3'; }
-require "the hook's claim reaches the pause point" wait_for 120 paused
+require "the hook's claim reaches the pause point" jwait 120 "$m" gpupassd.service 'paused after step 3'
 log "paused at: $(snapshot $GPU $AUD)"
 # The restart after the kill must not pause again.
 rm -f "$DROPINS/test-pause.conf"; systemctl daemon-reload
