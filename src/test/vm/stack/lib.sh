@@ -78,6 +78,15 @@ vm_runs_holding() { [ "$(dom_state "$1")" = running ] && holds_vfio "$2"; }   # 
 # vstart NAME OUT: virsh start, its output (libvirt's error with the hook's message) in OUT.
 vstart() { vsh start "$1" > "$2" 2>&1; local rc=$?; log "virsh start $1: exit $rc: $(tr '\n' ' ' < "$2")"; return $rc; }
 
+# refused LABEL NAME ERE: virsh start NAME fails, what virsh prints (libvirt's error with the hook's
+# message) matches ERE, and the domain is not running.
+refused() {
+    local out="$GP_RES/$SCEN.$2.out"
+    expect "$1: virsh start $2 fails" not vstart "$2" "$out"
+    expect "$1: virsh shows /$3/" grep -qE "$3" "$out"
+    expect "$1: $2 is not running" test "$(dom_state "$2")" = "shut off"
+}
+
 # reset_stack: the state every scenario starts from: no domain, no test drop-in, the shipped
 # configuration, gpupassd running with both GPUs on the host.
 reset_stack() {

@@ -110,7 +110,7 @@ class GpuManagerTest {
     }
 
     @Test
-    void claimAnnouncesHostClaimingVfioInOrder() throws Exception {
+    void claimAnnouncesHostClaimingVfioInOrderWithTheirHolders() throws Exception {
         GpuManager m = open(Hosts.builtIn("dual-gpu"), "");
         RecordingListener events = new RecordingListener();
         m.addListener(events);
@@ -120,16 +120,7 @@ class GpuManagerTest {
                 "0000:01:00.0 vfio->releasing", "0000:01:00.0 releasing->host"), events.stateChanges());
         assertEquals(List.of("claim 0000:01:00.0 for win11", "", "release 0000:01:00.0 from win11", ""),
                 events.transitions);
-    }
-
-    /** docs/dbus-api.md, StateChanged: the claimant while claiming and once vfio, "" back on host. */
-    @Test
-    void stateChangesCarryTheHolderTheyAreFor() throws Exception {
-        GpuManager m = open(Hosts.builtIn("dual-gpu"), "");
-        RecordingListener events = new RecordingListener();
-        m.addListener(events);
-        m.claim("", "win11");
-        m.release("", "win11");
+        // docs/dbus-api.md, StateChanged: the claimant while claiming and once vfio, "" back on host.
         assertEquals(List.of("host>claiming:win11", "claiming>vfio:win11", "vfio>releasing:win11", "releasing>host:"),
                 events.holders);
     }
