@@ -3,6 +3,7 @@
 #  - systemd-analyze security --offline=yes scores <= 3.0 (and the score in its comment is current);
 #  - the settings the job needs are there: Type=notify, BusName=org.gpupass1, NotifyAccess=main,
 #    WatchdogSec, Restart=on-failure, State/Runtime/Configuration/CacheDirectory=gpupassd,
+#    ReadOnlyPaths=/etc/gpupassd,
 #    Before=libvirtd.service virtqemud.service, and none of ProtectKernelTunables=yes,
 #    ProtectKernelModules=yes, MemoryDenyWriteExecute=yes, PrivateDevices=yes, SecureBits=noroot;
 #  - the capability bounding set is enough to read another user's /proc/PID/fd (what the holder
@@ -29,6 +30,8 @@ check "Restart=on-failure" test "$(val Restart)" = on-failure
 for d in StateDirectory RuntimeDirectory ConfigurationDirectory CacheDirectory; do
     check "$d=gpupassd" test "$(val $d)" = gpupassd
 done
+check "ReadOnlyPaths=/etc/gpupassd (ProtectSystem=strict leaves a ConfigurationDirectory= writable)" \
+    test "$(val ReadOnlyPaths)" = /etc/gpupassd
 check "Before=libvirtd.service virtqemud.service" test "$(val Before)" = "libvirtd.service virtqemud.service"
 check "ExecStart=/usr/bin/gpupassd (make/rpm substitute the prefix)" test "$(val ExecStart)" = /usr/bin/gpupassd
 for bad in ProtectKernelTunables ProtectKernelModules MemoryDenyWriteExecute PrivateDevices; do

@@ -19,7 +19,7 @@ fi
 
 # The modules to reach a 9p root, with their dependencies, in load order (dependencies first),
 # resolved from modules.dep so a kernel update needs no change here.
-wanted="virtio_pci 9pnet_virtio 9p"
+wanted="virtio_pci 9pnet_virtio 9p overlay"   # overlay: the real-stack tier's root
 declare -A seen=()
 order=()
 dep_of() { # prints the dependency list of a module path relative to $moddir
@@ -42,16 +42,16 @@ for m in $wanted; do
     visit "$p"
 done
 
-sum=$( { sha256sum "$busybox" "$here/initramfs-init.sh" "$0"; for p in "${order[@]}"; do sha256sum "$moddir/$p"; done; echo "$kver"; } | sha256sum | cut -c1-16)
+sum=$( { sha256sum "$busybox" "$here/initramfs-init.sh" "$here/initramfs-systemd.sh" "$0"; for p in "${order[@]}"; do sha256sum "$moddir/$p"; done; echo "$kver"; } | sha256sum | cut -c1-16)
 out="$cache/initramfs-$kver-$sum.cpio.gz"
 if [ -s "$out" ]; then echo "$out"; exit 0; fi
 
 mkdir -p "$cache"
 work=$(mktemp -d "$cache/build.XXXXXX")
 trap 'rm -rf "$work"' EXIT
-mkdir -p "$work"/{bin,dev,proc,sys,newroot,results,modules}
+mkdir -p "$work"/{bin,dev,proc,sys,newroot,lower,results,modules}
 cp "$busybox" "$work/bin/busybox"
-for a in sh mount umount mkdir insmod chroot sleep cat echo ls poweroff switch_root ln; do ln -s busybox "$work/bin/$a"; done
+for a in sh mount umount mkdir insmod chroot sleep cat echo ls poweroff switch_root ln rm cut tr; do ln -s busybox "$work/bin/$a"; done
 i=0
 for p in "${order[@]}"; do
     f="$moddir/$p"; b=$(basename "$p")
@@ -64,6 +64,7 @@ for p in "${order[@]}"; do
     i=$((i+1))
 done
 install -m 0755 "$here/initramfs-init.sh" "$work/init"
+install -m 0644 "$here/initramfs-systemd.sh" "$work/init-systemd.sh"
 (cd "$work" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc --quiet) | gzip -1 > "$out.tmp"
 mv "$out.tmp" "$out"
 # Old builds for other inputs are useless now.
