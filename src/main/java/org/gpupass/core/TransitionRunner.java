@@ -104,10 +104,22 @@ final class TransitionRunner {
                 run.unrecorded = e;
             }
         }
-        List<Step> rollback = intent instanceof Intent.Claiming c
-                ? Planner.rollbackClaim(readSnapshot(), c.functions(), c.driversBefore(), run.done)
-                : Planner.rollbackRelease(readSnapshot(), intent.functions(), gpu.iommuGroup(), run.done);
-        return finish(run, decision.plan().steps().size(), rollback);
+        return finish(run, decision.plan().steps().size(), planRollback(run, gpu));
+    }
+
+    /**
+     * The steps that undo what {@code run} did, planned on the host as it is now; null when the host
+     * cannot be read (the intent then stays, and the next start of the daemon rolls back).
+     */
+    private List<Step> planRollback(Run run, PciDevice gpu) {
+        try {
+            return run.intent instanceof Intent.Claiming c
+                    ? Planner.rollbackClaim(readSnapshot(), c.functions(), c.driversBefore(), run.done)
+                    : Planner.rollbackRelease(readSnapshot(), run.intent.functions(), gpu.iommuGroup(), run.done);
+        } catch (GpuPassException unreadable) {
+            run.warnings.add("no rollback planned: " + unreadable.getMessage());
+            return null;
+        }
     }
 
     /** {@code claim 0000:01:00.0 for win11}, {@code release 0000:01:00.0 from win11}: logs and the Transition property. */
@@ -155,6 +167,10 @@ final class TransitionRunner {
     }
 
     private String rollBack(PciAddress gpu, Run run, List<Step> rollback) {
+        if (rollback == null) {
+            // The intent stays: the next start of the daemon plans the rollback on a host it can read.
+            return "not rolled back (the host cannot be read); the GPU is left as sysfs shows";
+        }
         List<Step> done = new ArrayList<>();
         List<String> warnings = new ArrayList<>();
         try {
