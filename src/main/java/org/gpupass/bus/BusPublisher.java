@@ -64,10 +64,17 @@ final class BusPublisher implements GpuListener, AutoCloseable {
             return true;
         });
         for (GpuStatus gpu : gpus) {
-            if (!exported.containsKey(BusNames.gpuPath(gpu.address()))) {
+            String path = BusNames.gpuPath(gpu.address());
+            if (!exported.containsKey(path)) {
+                // Known before it is exported: a Claim on the object may arrive as soon as it is.
                 GpuObject object = new GpuObject(service, gpu);
-                connection.exportObject(BusNames.gpuPath(gpu.address()), object);
-                exported.put(BusNames.gpuPath(gpu.address()), object);
+                exported.put(path, object);
+                try {
+                    connection.exportObject(path, object);
+                } catch (DBusException | RuntimeException e) {
+                    exported.remove(path);
+                    throw e;
+                }
                 changed = true;
             }
         }

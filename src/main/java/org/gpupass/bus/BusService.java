@@ -29,7 +29,8 @@ public final class BusService implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(BusService.class);
     /**
      * Threads of dbus-java's pool for incoming method calls. It serves only reads (Get, GetAll,
-     * Introspect, Peer), which answer at once: calls that move GPUs never reach it ({@link Mutations}).
+     * Introspect, Peer, and Plan, which may read the host for some milliseconds): calls that move GPUs
+     * never reach it ({@link Mutations}).
      */
     static final int METHOD_THREADS = 2;
 
@@ -51,12 +52,11 @@ public final class BusService implements AutoCloseable {
         return t;
     });
     private BusEndpoint endpoint;
-    /** The bookkeeping of calls that move GPUs, the replies of the bus and polkit, and their timeouts. */
-    private final ScheduledExecutorService calls = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "bus-calls");
-        t.setDaemon(true);
-        return t;
-    });
+    /**
+     * The bookkeeping of calls that move GPUs, the replies of the bus and polkit, and their timeouts; a
+     * timeout cancelled by its reply leaves the queue at once (else it would stay there for its 5 minutes).
+     */
+    private final ScheduledExecutorService calls = DaemonWire.callExecutor("bus-calls");
     private final CallTable table = new CallTable();
     private final DaemonWire wire = new DaemonWire(table, calls);
     private DBusConnection connection;
@@ -121,6 +121,7 @@ public final class BusService implements AutoCloseable {
     }
 
     private DBusConnection connectionOf(DBusConnectionBuilder builder) throws DBusException {
+        wire.takeSignalsFromTheBusOnly();
         return wire.connect(builder.withShared(false)
                 .receivingThreadConfig().withMethodCallThreadCount(METHOD_THREADS).withSignalThreadCount(1)
                 .connectionConfig()
@@ -154,7 +155,7 @@ public final class BusService implements AutoCloseable {
         service.addListener(publisher);
         publisher.syncExports();
         connection.addSigHandler(DBus.NameLost.class, signal -> {
-            // Only the bus can say so: anyone may send this connection a signal named NameLost.
+            // Only the bus can say so (the wire drops other senders' signals; checked here again).
             if (BusNames.BUS_NAME.equals(signal.name) && "org.freedesktop.DBus".equals(signal.getSource())
                     && end.get() == null) {
                 LOG.error("Lost the name {} on the bus", BusNames.BUS_NAME);

@@ -9,6 +9,8 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.freedesktop.dbus.connections.impl.DBusConnection;
@@ -19,6 +21,7 @@ import org.freedesktop.dbus.messages.Message;
 import org.freedesktop.dbus.messages.MessageFactory;
 import org.freedesktop.dbus.messages.MethodCall;
 import org.freedesktop.dbus.messages.constants.Endian;
+import org.gpupass.model.Threads;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -33,6 +36,7 @@ public final class DaemonWire {
     private static final Logger LOG = LoggerFactory.getLogger(DaemonWire.class);
     private static final String BUS = "org.freedesktop.DBus";
     public static final String LIMITS_EXCEEDED = "org.freedesktop.DBus.Error.LimitsExceeded";
+    private static final String FAILED = "org.freedesktop.DBus.Error.Failed";
 
     /** Calls the daemon takes over from dbus-java; called on the reader thread, so it must not block. */
     public interface Interceptor {
@@ -40,8 +44,9 @@ public final class DaemonWire {
         boolean intercept(MethodCall call);
     }
 
-    /** A call of the daemon's own waiting for its reply. */
-    private record Pending(CompletableFuture<Message> reply, ScheduledExecutorService executor) {
+    /** A call of the daemon's own waiting for its reply, and its timeout (cancelled by the reply). */
+    private record Pending(CompletableFuture<Message> reply, ScheduledExecutorService executor,
+                           CompletableFuture<ScheduledFuture<?>> timeout) {
     }
 
     /** Calls handed to dbus-java and not answered yet: per connection, and in all. */
@@ -60,6 +65,7 @@ public final class DaemonWire {
     private final MessageFactory factory = new MessageFactory(Endian.LITTLE);
     private final RateLimitedLog refusals;
     private volatile Interceptor interceptor;
+    private volatile boolean signalsFromTheBusOnly;
     private volatile GatheringMessageWriter writer;
     private volatile BufferedMessageReader reader;
 
@@ -89,12 +95,30 @@ public final class DaemonWire {
                 .connect(DBusConnectionBuilder.forSystemBus().withShared(false));
     }
 
+    /**
+     * An executor for {@link #call}: one daemon thread, and a cancelled timeout is removed from its queue
+     * at once, so answered calls hold no memory.
+     */
+    public static ScheduledThreadPoolExecutor callExecutor(String threadName) {
+        ScheduledThreadPoolExecutor executor = new ScheduledThreadPoolExecutor(1, Threads.daemon(threadName));
+        executor.setRemoveOnCancelPolicy(true);
+        return executor;
+    }
+
     public FastReplies fastReplies() {
         return fastReplies;
     }
 
     public RateLimitedLog refusals() {
         return refusals;
+    }
+
+    /**
+     * From now on, signals not sent by the bus itself are dropped here: the daemon listens to none, and
+     * any local user may send them (dbus-java would queue each for its signal thread, without bound).
+     */
+    public void takeSignalsFromTheBusOnly() {
+        signalsFromTheBusOnly = true;
     }
 
     /** From now on, method calls to this connection are offered to {@code interceptor} first. */
@@ -135,17 +159,21 @@ public final class DaemonWire {
     /**
      * Sends {@code call} and completes the result with its reply (a method return or an error) on
      * {@code executor}, or with a {@link TimeoutException} after {@code timeout}. No thread waits meanwhile.
+     * The reply cancels the timeout: a timer task per call would otherwise hold the call and its reply for
+     * the whole timeout (polkit's is 5 minutes), and a caller refused over and over would fill the heap.
      */
     public CompletableFuture<Message> call(MethodCall call, Duration timeout, ScheduledExecutorService executor) {
         CompletableFuture<Message> reply = new CompletableFuture<>();
         long serial = call.getSerial();
-        pending.put(serial, new Pending(reply, executor));
-        executor.schedule(() -> {
+        String what = call.getInterface() + "." + call.getName();
+        Pending p = new Pending(reply, executor, new CompletableFuture<>());
+        pending.put(serial, p);
+        p.timeout().complete(executor.schedule(() -> {
             if (pending.remove(serial) != null) {
-                reply.completeExceptionally(new TimeoutException("no reply to " + call.getInterface() + "."
-                        + call.getName() + " within " + timeout.toSeconds() + " s"));
+                reply.completeExceptionally(new TimeoutException("no reply to " + what + " within "
+                        + timeout.toSeconds() + " s"));
             }
-        }, timeout.toMillis(), TimeUnit.MILLISECONDS);
+        }, timeout.toMillis(), TimeUnit.MILLISECONDS));
         try {
             send(call);
         } catch (IOException | RuntimeException e) {
@@ -162,15 +190,32 @@ public final class DaemonWire {
      * @return the message for dbus-java, or null when it was dealt with here
      */
     Message route(Message message, HeaderFields header) throws IOException, DBusException {
+        try {
+            return dispatch(message, header);
+        } catch (RuntimeException e) {
+            // dbus-java's reader thread ends, silently, on anything but a DBusException: the daemon would
+            // stay deaf with systemd told all is well. The message is answered Failed and dropped instead.
+            refusals.warn("Dropped a {}: the daemon's reader failed on it: {}", header.describe(), e.toString());
+            answerError(header, FAILED, "gpupassd could not take this message (" + e.getClass().getSimpleName() + ")");
+            return null;
+        }
+    }
+
+    private Message dispatch(Message message, HeaderFields header) throws IOException, DBusException {
         if (header.isReply()) {
             Pending p = pending.remove(header.replySerial);
             if (p != null) {
+                p.timeout().thenAccept(t -> t.cancel(false));
                 p.executor().execute(() -> p.reply().complete(message));
                 return null;
             }
             return message;
         }
         if (message instanceof DBusSignal signal) {
+            if (signalsFromTheBusOnly && !BUS.equals(signal.getSource())) {
+                refusals.warn("Dropped a signal {}.{} from {}", signal.getInterface(), signal.getName(), signal.getSource());
+                return null;
+            }
             follow(signal);
             return message;
         }
@@ -251,13 +296,18 @@ public final class DaemonWire {
      */
     void refuse(HeaderFields header, String why) throws IOException {
         refusals.warn("Refused a {} ({} bytes): {}", header.describe(), header.bodyLength(), why);
+        answerError(header, LIMITS_EXCEEDED, why);
+    }
+
+    /** The error {@code name} to the sender of a call that wants a reply, with the serial from its header. */
+    private void answerError(HeaderFields header, String name, String why) throws IOException {
         if (!header.wantsReply() || header.sender == null) {
             return;
         }
         try {
-            send(factory.createError(header.sender, LIMITS_EXCEEDED, header.serial, "s", why));
+            send(factory.createError(header.sender, name, header.serial, "s", why));
         } catch (DBusException e) {
-            LOG.warn("Could not answer an oversized message: {}", e.getMessage());
+            LOG.warn("Could not answer a refused message: {}", e.getMessage());
         }
     }
 

@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import org.freedesktop.dbus.connections.impl.DBusConnection;
 import org.freedesktop.dbus.connections.impl.DBusConnectionBuilder;
@@ -57,6 +58,31 @@ class DaemonWireTest {
                         other.getUniqueName()), Duration.ofSeconds(10), executor).get(10, TimeUnit.SECONDS);
                 assertInstanceOf(MethodReturn.class, reply);
                 assertEquals(other.getUniqueName(), reply.getParameters()[0]);
+            }
+        } finally {
+            executor.shutdownNow();
+        }
+    }
+
+    /**
+     * A reply cancels its call's timeout and the executor drops it: before, every call kept a timer task
+     * (holding the call and its reply) for its whole timeout, 5 minutes for polkit, so a user refused
+     * over and over filled the daemon's heap.
+     */
+    @Test
+    void answeredCallsLeaveNoTimeoutBehind() throws Exception {
+        ScheduledThreadPoolExecutor executor = DaemonWire.callExecutor("test-calls");
+        try (PrivateBus bus = PrivateBus.start(dir, false)) {
+            DaemonWire wire = new DaemonWire(MessageLimits.uniform(MessageLimits.SMALL), executor);
+            try (DBusConnection daemon = wire.connect(DBusConnectionBuilder.forAddress(bus.address()).withShared(false))) {
+                MessageFactory factory = new MessageFactory(Endian.LITTLE);
+                for (int i = 0; i < 200; i++) {
+                    Message reply = wire.call(factory.createMethodCall(null, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                            "org.freedesktop.DBus", "GetId", (byte) 0, null), Duration.ofMinutes(5), executor)
+                            .get(10, TimeUnit.SECONDS);
+                    assertInstanceOf(MethodReturn.class, reply);
+                }
+                assertEquals(0, executor.getQueue().size(), "timeouts still queued after their replies");
             }
         } finally {
             executor.shutdownNow();

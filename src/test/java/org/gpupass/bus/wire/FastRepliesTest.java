@@ -12,6 +12,7 @@ import java.nio.channels.SocketChannel;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import org.freedesktop.dbus.messages.DBusSignal;
 import org.freedesktop.dbus.messages.Message;
 import org.freedesktop.dbus.messages.MessageFactory;
 import org.freedesktop.dbus.messages.MethodCall;
@@ -169,6 +170,33 @@ class FastRepliesTest {
         busSends(factory.createSignal(":1.9", "/org/freedesktop/DBus", BUS, "NameAcquired", "s", UNIQUE));
         daemonReads();
         assertInstanceOf(MethodCall.class, status(NAME));
+    }
+
+    @Test
+    void signalsFromOthersThanTheBusAreDroppedOnceTheWireTakesTheBusOnly() throws Exception {
+        busSends(factory.createSignal(":1.9", "/org/freedesktop/DBus", BUS, "NameLost", "s", NAME));
+        assertInstanceOf(DBusSignal.class, daemonReads(), "by default, every signal goes on to dbus-java");
+        daemonWire.wire.takeSignalsFromTheBusOnly();
+        for (int i = 0; i < 100; i++) {
+            busSends(factory.createSignal(":1.9", "/org/freedesktop/DBus", BUS, "NameLost", "s", NAME));
+            assertNull(daemonReads(), "a forged NameLost is dropped before dbus-java queues it");
+        }
+        owns(UNIQUE, NAME);
+        nameSignal("NameLost", NAME);
+        assertInstanceOf(MethodCall.class, status(NAME), "the bus's own NameLost still counts");
+    }
+
+    @Test
+    void aCallTheDaemonFailsOnIsAnsweredFailedAndTheReaderGoesOn() throws Exception {
+        owns(UNIQUE, NAME);
+        daemonWire.wire.intercept(call -> {
+            throw new IllegalStateException("a bug in the daemon");
+        });
+        assertNull(call(NAME, "/org/gpupass1", "org.gpupass1.Manager", "Claim", (byte) 0, "ss", "a", "b"));
+        Message error = reply();
+        assertInstanceOf(org.freedesktop.dbus.messages.Error.class, error);
+        assertEquals("org.freedesktop.DBus.Error.Failed", error.getName());
+        assertNull(status(NAME), "the next call is served as before");
     }
 
     @Test
