@@ -18,6 +18,7 @@ import org.gpupass.core.GpuListener;
 import org.gpupass.model.GpuPassException;
 import org.gpupass.core.GpuService;
 import org.gpupass.core.GpuStatus;
+import org.gpupass.model.Threads;
 import org.gpupass1.Manager;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -36,11 +37,7 @@ final class BusPublisher implements GpuListener, AutoCloseable {
     private final Runnable onChange;
     /** Written under this object's lock; read by the reader thread too. */
     private final Map<String, GpuObject> exported = new ConcurrentHashMap<>();
-    private final ExecutorService queue = Executors.newSingleThreadExecutor(r -> {
-        Thread t = new Thread(r, "bus-signals");
-        t.setDaemon(true);
-        return t;
-    });
+    private final ExecutorService queue = Executors.newSingleThreadExecutor(Threads.daemon("bus-signals"));
 
     /**
      * @param onChange called (on the signal thread) after every change, e.g. to update systemd's STATUS=

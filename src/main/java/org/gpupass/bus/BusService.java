@@ -17,6 +17,7 @@ import org.freedesktop.dbus.interfaces.DBus;
 import org.gpupass.bus.wire.DaemonWire;
 import org.gpupass.bus.wire.FastReplies;
 import org.gpupass.core.GpuService;
+import org.gpupass.model.Threads;
 import org.gpupass.systemd.SdNotify;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -46,11 +47,8 @@ public final class BusService implements AutoCloseable {
     private final SdNotify notify;
     private final CountDownLatch ended = new CountDownLatch(1);
     private final AtomicReference<End> end = new AtomicReference<>();
-    private final ScheduledExecutorService watchdog = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "watchdog");
-        t.setDaemon(true);
-        return t;
-    });
+    private final ScheduledExecutorService watchdog =
+            Executors.newSingleThreadScheduledExecutor(Threads.daemon("watchdog"));
     private BusEndpoint endpoint;
     /**
      * The bookkeeping of calls that move GPUs, the replies of the bus and polkit, and their timeouts; a

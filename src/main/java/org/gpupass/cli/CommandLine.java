@@ -1,5 +1,6 @@
 package org.gpupass.cli;
 
+import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -194,6 +195,18 @@ public final class CommandLine {
             out.add("'" + org.gpupass.model.Printable.clip(w) + "'");
         }
         return String.join(" ", out);
+    }
+
+    /**
+     * Answers {@code --help} with {@code usage} and {@code --version} with gpupassctl's version line, on
+     * {@code out}; whether it did (the command then ends there, exit 0).
+     */
+    public boolean answeredHelpOrVersion(String usage, PrintStream out) {
+        if (!help() && !version()) {
+            return false;
+        }
+        out.print(help() ? usage : Gpupassctl.versionLine());
+        return true;
     }
 
     public boolean help() {

@@ -28,29 +28,20 @@ public final class Doctor {
 
     static final CommandLine.Spec SPEC = new CommandLine.Spec("doctor",
             CommandLine.concat(List.of(CommandLine.Option.flag("--json")), HostOptions.OPTIONS), List.of());
+    private static final OfflineCommand COMMAND = new OfflineCommand(SPEC, USAGE);
 
     private Doctor() {
     }
 
     /** Runs {@code gpupassctl doctor ARGS} (the words after "doctor"); returns the exit code. */
     public static int run(List<String> args, PrintStream out, PrintStream err) {
-        HostOptions options;
-        Host host;
-        boolean json;
-        try {
-            CommandLine line = CommandLine.parse(args, SPEC);
-            if (line.help() || line.version()) {
-                out.print(line.help() ? USAGE : Gpupassctl.versionLine());
-                return 0;
-            }
-            json = line.has("--json");
-            options = HostOptions.of(line);
-            host = options.host();
-        } catch (CommandLine.UsageException e) {
-            err.println("gpupassctl doctor: " + e.getMessage());
-            err.print(USAGE);
-            return 2;
-        }
+        return COMMAND.run(args, out, err, line -> run(line, out));
+    }
+
+    private static int run(CommandLine line, PrintStream out) throws CommandLine.UsageException {
+        boolean json = line.has("--json");
+        HostOptions options = HostOptions.of(line);
+        Host host = options.host();
         Survey survey = Survey.run(options, host);
         if (json) {
             out.println(Json.of(survey.toJson()));

@@ -118,9 +118,7 @@ public final class Gpupassctl {
         int at = CommandLine.firstOperand(words);
         if (at < 0) {
             try {
-                CommandLine line = CommandLine.parse(words, NO_COMMAND);
-                if (line.help() || line.version()) {
-                    out.print(line.help() ? USAGE : versionLine());
+                if (CommandLine.parse(words, NO_COMMAND).answeredHelpOrVersion(USAGE, out)) {
                     return 0;
                 }
             } catch (CommandLine.UsageException e) {
@@ -147,8 +145,7 @@ public final class Gpupassctl {
         DomainAttach domainAttach = null;
         try {
             line = CommandLine.parse(rest, spec);
-            if (line.help() || line.version()) {
-                out.print(line.help() ? USAGE : versionLine());
+            if (line.answeredHelpOrVersion(USAGE, out)) {
                 return 0;
             }
             timeoutMs = timeoutMs(line.value("--timeout"));

@@ -7,7 +7,6 @@ import java.util.Optional;
 import org.gpupass.cli.doctor.HostOptions;
 import org.gpupass.config.Config;
 import org.gpupass.config.ConfigException;
-import org.gpupass.host.Host;
 import org.gpupass.model.ErrorKind;
 import org.gpupass.model.PciAddress;
 import org.gpupass.model.PciDevice;
@@ -40,30 +39,23 @@ public final class HostdevXml {
 
     static final CommandLine.Spec SPEC = new CommandLine.Spec("hostdev-xml", CommandLine.concat(
             List.of(CommandLine.Option.valued("--virt-xml", "DOMAIN")), HostOptions.OPTIONS), List.of("DEVICE"));
+    private static final OfflineCommand COMMAND = new OfflineCommand(SPEC, USAGE);
 
     private HostdevXml() {
     }
 
     /** Runs {@code gpupassctl hostdev-xml ARGS} (the words after "hostdev-xml"); returns the exit code. */
     public static int run(List<String> args, PrintStream out, PrintStream err) {
-        HostOptions options;
-        String device;
-        String domain;
-        try {
-            CommandLine line = CommandLine.parse(args, SPEC);
-            if (line.help() || line.version()) {
-                out.print(line.help() ? USAGE : Gpupassctl.versionLine());
-                return 0;
-            }
-            domain = line.value("--virt-xml").orElse(null);
-            if (domain != null && domain.codePoints().anyMatch(Character::isISOControl)) {
-                throw new CommandLine.UsageException("--virt-xml needs a domain name without control characters");
-            }
-            options = HostOptions.of(line);
-            device = line.operand(0);
-        } catch (CommandLine.UsageException e) {
-            return usage(err, e.getMessage());
+        return COMMAND.run(args, out, err, line -> run(line, out, err));
+    }
+
+    private static int run(CommandLine line, PrintStream out, PrintStream err) throws CommandLine.UsageException {
+        String domain = line.value("--virt-xml").orElse(null);
+        if (domain != null && domain.codePoints().anyMatch(Character::isISOControl)) {
+            throw new CommandLine.UsageException("--virt-xml needs a domain name without control characters");
         }
+        HostOptions options = HostOptions.of(line);
+        String device = line.operand(0);
         // The exit codes of the daemon's errors for the same device: InvalidArgument, NoSuchDevice.
         PciAddress address = PciAddress.tryParse(device.strip());
         if (address == null) {
@@ -80,10 +72,7 @@ public final class HostdevXml {
         }
         HostSnapshot snap;
         try {
-            Host host = options.host();
-            snap = HostSnapshot.read(host, config);
-        } catch (CommandLine.UsageException e) {
-            return usage(err, e.getMessage());
+            snap = HostSnapshot.read(options.host(), config); // a bad --simulate: UsageException, exit 2
         } catch (IOException | RuntimeException e) {
             err.println("gpupassctl hostdev-xml: cannot read the PCI devices: " + e.getMessage());
             return 1;
@@ -105,12 +94,6 @@ public final class HostdevXml {
         out.print(domain == null ? xml(gpu.get(), functions) : virtXml(domain, functions));
         out.flush();
         return 0;
-    }
-
-    private static int usage(PrintStream err, String message) {
-        err.println("gpupassctl hostdev-xml: " + message);
-        err.print(USAGE);
-        return 2;
     }
 
     /** The managed GPU that has this function. */

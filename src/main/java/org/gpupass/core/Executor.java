@@ -16,6 +16,7 @@ import org.gpupass.host.Host;
 import org.gpupass.host.KernelWriteException;
 import org.gpupass.model.ErrorKind;
 import org.gpupass.model.PciAddress;
+import org.gpupass.model.Threads;
 import org.gpupass.plan.Step.AwaitDriver;
 import org.gpupass.plan.Step.AwaitNoHolders;
 import org.gpupass.plan.Step.AwaitNode;
@@ -55,11 +56,7 @@ final class Executor {
     private final Duration writeTimeout;
     private final Duration settleTimeout;
     private final StepObserver observer;
-    private final ExecutorService writers = Executors.newCachedThreadPool(r -> {
-        Thread t = new Thread(r, "gpupassd-write");
-        t.setDaemon(true);
-        return t;
-    });
+    private final ExecutorService writers = Executors.newCachedThreadPool(Threads.daemon("gpupassd-write"));
 
     Executor(Host host, Config config, StepObserver observer) {
         this.host = host;

@@ -101,18 +101,30 @@ final class FakeGpuService implements GpuService {
         }
     }
 
-    @Override
-    public GpuStatus claim(String device, String holder) throws GpuPassException {
+    /** A claim or release of the GPU found after the wait (it may have changed meanwhile). */
+    private interface Transition {
+        GpuStatus of(GpuStatus gpu) throws GpuPassException;
+    }
+
+    /**
+     * As the core: an unknown device is refused at once; else the call waits at the gate (counted in
+     * {@link #waiting}), transitions go one at a time, and {@link #failNext} fails the next one.
+     */
+    private GpuStatus atTheGate(String device, Transition transition) throws GpuPassException {
         find(device);
         waiting.incrementAndGet();
         synchronized (transitionLock) {
             await();
-            return doClaim(device, holder);
+            return transition.of(find(device));
         }
     }
 
-    private GpuStatus doClaim(String device, String holder) throws GpuPassException {
-        GpuStatus gpu = find(device);
+    @Override
+    public GpuStatus claim(String device, String holder) throws GpuPassException {
+        return atTheGate(device, gpu -> claimed(gpu, holder));
+    }
+
+    private GpuStatus claimed(GpuStatus gpu, String holder) throws GpuPassException {
         if (gpu.holder().equals(holder)) {
             return gpu;
         }
@@ -128,16 +140,10 @@ final class FakeGpuService implements GpuService {
 
     @Override
     public GpuStatus release(String device, String holder) throws GpuPassException {
-        find(device);
-        waiting.incrementAndGet();
-        synchronized (transitionLock) {
-            await();
-            return doRelease(device, holder);
-        }
+        return atTheGate(device, gpu -> released(gpu, holder));
     }
 
-    private GpuStatus doRelease(String device, String holder) throws GpuPassException {
-        GpuStatus gpu = find(device);
+    private GpuStatus released(GpuStatus gpu, String holder) throws GpuPassException {
         if (gpu.holder().isEmpty()) {
             return gpu;
         }

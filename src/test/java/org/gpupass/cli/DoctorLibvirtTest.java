@@ -20,10 +20,7 @@ class DoctorLibvirtTest extends DoctorTestBase {
     @Test
     void hookNotExecutableFails() throws Exception {
         DoctorRoot root = good().hook("etc/libvirt/hooks/qemu.d/gpupassd", "#!/bin/sh\n", "rw-r--r--");
-        DoctorRoot.Run run = root.doctor("--simulate", "--json");
-        List<String> flat = json(run);
-        assertEquals(1, run.code());
-        assertEquals("fail", verdict(flat, "libvirt-hook"));
+        List<String> flat = report(root, 1, "libvirt-hook", "fail");
         assertTrue(field(flat, "advice", "libvirt-hook").contains("chmod 755"));
     }
 
@@ -45,10 +42,7 @@ class DoctorLibvirtTest extends DoctorTestBase {
     @Test
     void managedYesOnAGpuFunctionFailsNamingDomainAndAddress() throws Exception {
         DoctorRoot root = good().domain("win11", "0000:01:00.0 yes", "0000:01:00.1 no");
-        DoctorRoot.Run run = root.doctor("--simulate", "--json");
-        List<String> flat = json(run);
-        assertEquals(1, run.code());
-        assertEquals("fail", verdict(flat, "libvirt-domains"));
+        List<String> flat = report(root, 1, "libvirt-domains", "fail");
         assertEquals("win11: managed='yes' on 0000:01:00.0", field(flat, "evidence", "libvirt-domains"));
         assertTrue(field(flat, "advice", "libvirt-domains").contains("managed='no'"));
         assertTrue(field(flat, "advice", "libvirt-domains").contains("nodedev-detach"));
@@ -57,10 +51,7 @@ class DoctorLibvirtTest extends DoctorTestBase {
     @Test
     void managedNoWithAllFunctionsIsOkAndAMissingAttributeMeansNo() throws Exception {
         DoctorRoot root = good().domain("win11", "0000:01:00.0 no", "0000:01:00.1 -").domain("fedora", "0000:00:17.0 yes");
-        DoctorRoot.Run run = root.doctor("--simulate", "--json");
-        List<String> flat = json(run);
-        assertEquals(0, run.code(), flat.toString());
-        assertEquals("ok", verdict(flat, "libvirt-domains"));
+        List<String> flat = report(root, 0, "libvirt-domains", "ok");
         assertEquals("win11: GPU 0000:01:00.0 (2 functions, managed='no'); 1 domain without a GPU",
                 field(flat, "evidence", "libvirt-domains"));
     }

@@ -20,10 +20,7 @@ class DoctorSystemTest extends DoctorTestBase {
     @Test
     void noVirtualizationFlagAndNoKvmFails() throws Exception {
         DoctorRoot root = good().write("proc/cpuinfo", DoctorRoot.PLAIN_CPU).delete("dev/kvm");
-        DoctorRoot.Run run = root.doctor("--simulate", "--json");
-        List<String> flat = json(run);
-        assertEquals(1, run.code());
-        assertEquals("fail", verdict(flat, "cpu-virtualization"));
+        List<String> flat = report(root, 1, "cpu-virtualization", "fail");
         assertTrue(field(flat, "advice", "cpu-virtualization").contains("firmware setup"));
     }
 
@@ -102,10 +99,7 @@ class DoctorSystemTest extends DoctorTestBase {
     @Test
     void vfioModuleFileMissingFails() throws Exception {
         DoctorRoot root = good().delete("lib/modules");
-        DoctorRoot.Run run = root.doctor("--simulate", "--json");
-        List<String> flat = json(run);
-        assertEquals(1, run.code());
-        assertEquals("fail", verdict(flat, "vfio-pci"));
+        List<String> flat = report(root, 1, "vfio-pci", "fail");
         assertTrue(field(flat, "evidence", "vfio-pci").contains(DoctorRoot.KERNEL), flat.toString());
     }
 

@@ -37,6 +37,15 @@ abstract class DoctorTestBase {
         return DoctorRoot.flatten(run.out());
     }
 
+    /** doctor --simulate --json on the root: the flattened report, its exit code and the check's verdict checked. */
+    static List<String> report(DoctorRoot root, int exitCode, String check, String verdict) throws Exception {
+        DoctorRoot.Run run = root.doctor("--simulate", "--json");
+        List<String> flat = json(run);
+        assertEquals(exitCode, run.code(), flat.toString());
+        assertEquals(verdict, verdict(flat, check), flat.toString());
+        return flat;
+    }
+
     static String verdict(List<String> flat, String check) {
         return flat.stream().filter(l -> l.startsWith("check " + check + " ")).findFirst()
                 .map(l -> l.substring(l.lastIndexOf(' ') + 1)).orElseThrow(() -> new AssertionError("no check " + check));

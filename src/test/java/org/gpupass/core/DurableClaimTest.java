@@ -64,16 +64,6 @@ class DurableClaimTest {
         return m;
     }
 
-    private static SimulatedKernel onVfio(SimulatedKernel k) throws Exception {
-        k.modules().load("vfio_pci");
-        for (PciAddress fn : List.of(NVIDIA, NVIDIA_AUDIO)) {
-            k.pci().setDriverOverride(fn, "vfio-pci");
-            k.pci().unbind(fn, Hosts.device(k, fn).driver());
-            k.pci().driversProbe(fn);
-        }
-        return k;
-    }
-
     @Test
     void aClaimThatCannotBeRecordedFailsAndIsRolledBack() throws Exception {
         SimulatedKernel k = Hosts.builtIn("dual-gpu");
@@ -129,7 +119,7 @@ class DurableClaimTest {
 
     @Test
     void anAdoptionThatCannotBeRecordedFailsAndChangesNothing() throws Exception {
-        SimulatedKernel k = onVfio(Hosts.builtIn("dual-gpu"));
+        SimulatedKernel k = Hosts.onVfio(Hosts.builtIn("dual-gpu"), NVIDIA, NVIDIA_AUDIO);
         FullDisk disk = new FullDisk(state);
         GpuManager m = open(k, disk);
         disk.claimsFail = true;
@@ -145,7 +135,7 @@ class DurableClaimTest {
 
     @Test
     void aGpuFoundOnVfioAtStartIsAdoptedEvenWhenTheDiskIsFull() throws Exception {
-        SimulatedKernel k = onVfio(Hosts.builtIn("dual-gpu"));
+        SimulatedKernel k = Hosts.onVfio(Hosts.builtIn("dual-gpu"), NVIDIA, NVIDIA_AUDIO);
         FullDisk disk = new FullDisk(state);
         disk.claimsFail = true;
         GpuManager m = open(k, disk);

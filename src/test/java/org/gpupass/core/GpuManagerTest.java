@@ -20,7 +20,6 @@ import org.gpupass.host.sim.SimulatedKernel;
 import org.gpupass.model.ErrorKind;
 import org.gpupass.model.GpuPassException;
 import org.gpupass.model.GpuState;
-import org.gpupass.model.PciAddress;
 import org.gpupass.state.StateStore;
 import org.gpupass.state.TransitionLock;
 import org.junit.jupiter.api.AfterEach;
@@ -137,13 +136,7 @@ class GpuManagerTest extends GpuManagerTestBase {
 
     @Test
     void aGpuAlreadyOnVfioIsAdoptedWithoutATransition() throws Exception {
-        SimulatedKernel k = Hosts.builtIn("dual-gpu");
-        k.modules().load("vfio_pci");
-        for (PciAddress fn : List.of(NVIDIA, NVIDIA_AUDIO)) {
-            k.pci().setDriverOverride(fn, "vfio-pci");
-            k.pci().unbind(fn, driver(k, fn));
-            k.pci().driversProbe(fn);
-        }
+        SimulatedKernel k = Hosts.onVfio(Hosts.builtIn("dual-gpu"), NVIDIA, NVIDIA_AUDIO);
         GpuManager m = open(k, "");
         assertEquals("", m.gpu(NVIDIA).orElseThrow().holder());
         int writes = k.writeCount();

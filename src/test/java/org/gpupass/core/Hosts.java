@@ -83,6 +83,17 @@ public final class Hosts {
         }
     }
 
+    /** What a claim leaves, or an operator does by hand: vfio_pci loaded, the functions moved to vfio-pci. */
+    public static SimulatedKernel onVfio(SimulatedKernel kernel, PciAddress... functions) throws Exception {
+        kernel.modules().load("vfio_pci");
+        for (PciAddress fn : functions) {
+            kernel.pci().setDriverOverride(fn, "vfio-pci");
+            kernel.pci().unbind(fn, device(kernel, fn).driver());
+            kernel.pci().driversProbe(fn);
+        }
+        return kernel;
+    }
+
     /** What an operator does by hand to give functions back to their host drivers (outside gpupassd). */
     public static void rebindToHostDrivers(SimulatedKernel kernel, PciAddress... functions) throws Exception {
         for (PciAddress fn : functions) {

@@ -15,7 +15,6 @@ import java.util.stream.Stream;
 import org.gpupass.host.Framebuffer;
 import org.gpupass.host.sim.SimulatedKernel;
 import org.gpupass.model.GpuState;
-import org.gpupass.model.PciAddress;
 import org.gpupass.plan.ClaimRecord;
 import org.gpupass.plan.Intent;
 import org.gpupass.state.StateStore;
@@ -158,13 +157,7 @@ class StateStoreTest {
     void startupDropsClaimsOfGpusBackOnTheHostAndAdoptsUnclaimedVfioGpus() throws Exception {
         StateStore store = new StateStore(dir);
         store.saveClaim(new ClaimRecord(NVIDIA, "stale", 1, Map.of(), List.of(), List.of()));
-        SimulatedKernel kernel = Hosts.parse(Hosts.TWO_DISCRETE);
-        kernel.modules().load("vfio_pci");
-        for (PciAddress fn : List.of(Hosts.SECOND, Hosts.SECOND_AUDIO)) {
-            kernel.pci().setDriverOverride(fn, "vfio-pci");
-            kernel.pci().unbind(fn, Hosts.device(kernel, fn).driver());
-            kernel.pci().driversProbe(fn);
-        }
+        SimulatedKernel kernel = Hosts.onVfio(Hosts.parse(Hosts.TWO_DISCRETE), Hosts.SECOND, Hosts.SECOND_AUDIO);
         GpuManager m = Hosts.manager(kernel, dir, Hosts.config(""));
         assertEquals("", m.gpu(NVIDIA).orElseThrow().holder());
         assertEquals(GpuState.VFIO, m.gpu(Hosts.SECOND).orElseThrow().state());

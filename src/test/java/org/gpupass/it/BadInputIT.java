@@ -59,18 +59,16 @@ class BadInputIT {
             all.add(Arguments.of("Release holder '" + printable(holder) + "'", "Release",
                     List.of("string:01:00.0", "string:" + holder), holder.isEmpty() ? null : invalid));
         }
-        all.add(Arguments.of("Claim a SATA controller", "Claim", List.of("string:00:17.0", "string:vm"),
-                "org.gpupass1.Error.NoSuchDevice"));
-        all.add(Arguments.of("Claim a PCIe root port", "Claim", List.of("string:00:01.0", "string:vm"),
-                "org.gpupass1.Error.NoSuchDevice"));
-        all.add(Arguments.of("Claim an absent device", "Claim", List.of("string:05:00.0", "string:vm"),
-                "org.gpupass1.Error.NoSuchDevice"));
-        all.add(Arguments.of("Claim in another PCI domain", "Claim", List.of("string:0001:01:00.0", "string:vm"),
-                "org.gpupass1.Error.NoSuchDevice"));
-        all.add(Arguments.of("Release an absent device", "Release", List.of("string:05:00.0", "string:vm"),
-                "org.gpupass1.Error.NoSuchDevice"));
-        all.add(Arguments.of("Claim the boot display", "Claim", List.of("string:00:02.0", "string:vm"),
-                "org.gpupass1.Error.BootDisplay"));
+        String[][] refusedDevices = { // what, method, device (holder vm), error
+                {"Claim a SATA controller", "Claim", "00:17.0", "NoSuchDevice"},
+                {"Claim a PCIe root port", "Claim", "00:01.0", "NoSuchDevice"},
+                {"Claim an absent device", "Claim", "05:00.0", "NoSuchDevice"},
+                {"Claim in another PCI domain", "Claim", "0001:01:00.0", "NoSuchDevice"},
+                {"Release an absent device", "Release", "05:00.0", "NoSuchDevice"},
+                {"Claim the boot display", "Claim", "00:02.0", "BootDisplay"}};
+        for (String[] r : refusedDevices) {
+            all.add(Arguments.of(r[0], r[1], List.of("string:" + r[2], "string:vm"), "org.gpupass1.Error." + r[3]));
+        }
         for (String xml : List.of("", "not xml", "<domain>", "<domain><name>x</name>", "<vm/>",
                 "<?xml version='1.0'?><!DOCTYPE domain [<!ENTITY x 'y'>]><domain><name>&x;</name></domain>",
                 "<!DOCTYPE d [<!ENTITY xxe SYSTEM 'file:///etc/passwd'>]><domain><name>&xxe;</name></domain>",

@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import org.gpupass.systemd.NotifySocket;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 

@@ -28,12 +28,7 @@ class DecisionsTest {
     private static HostSnapshot host(String name, String config, boolean onVfio, boolean vmRunning) throws Exception {
         SimulatedKernel k = Hosts.builtIn(name);
         if (onVfio) {
-            k.modules().load("vfio_pci");
-            for (PciAddress fn : List.of(NVIDIA, NVIDIA_AUDIO)) {
-                k.pci().setDriverOverride(fn, "vfio-pci");
-                k.pci().unbind(fn, Hosts.device(k, fn).driver());
-                k.pci().driversProbe(fn);
-            }
+            Hosts.onVfio(k, NVIDIA, NVIDIA_AUDIO);
         }
         if (vmRunning) {
             k.spawn("qemu-system-x86_64", 64055, "machine-qemu\\x2d1\\x2dwin11.scope", "/dev/vfio/1");

@@ -6,10 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.sun.jna.LastErrorException;
-import com.sun.jna.Library;
-import com.sun.jna.Native;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -20,59 +16,16 @@ import org.junit.jupiter.api.io.TempDir;
 
 @Timeout(30)
 class SdNotifyTest {
-    /** The libc calls a receiver needs. */
-    interface Receiver extends Library {
-        int socket(int domain, int type, int protocol) throws LastErrorException;
-
-        int bind(int fd, byte[] address, int length) throws LastErrorException;
-
-        long recv(int fd, byte[] buffer, long length, int flags);
-
-        int close(int fd);
-    }
-
-    private static final Receiver LIBC = Native.load("c", Receiver.class);
-    private static final int MSG_DONTWAIT = 0x40;
-
-    /** A datagram socket bound like systemd's notify socket. */
-    private static final class Listener implements AutoCloseable {
-        final int fd;
-
-        Listener(String name) {
-            fd = LIBC.socket(1, 2, 0);
-            byte[] address = SdNotify.sockaddr(name);
-            LIBC.bind(fd, address, address.length);
-        }
-
-        String next() throws InterruptedException {
-            byte[] buffer = new byte[4096];
-            long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
-            while (System.nanoTime() < deadline) {
-                long n = LIBC.recv(fd, buffer, buffer.length, MSG_DONTWAIT);
-                if (n >= 0) {
-                    return new String(buffer, 0, (int) n, StandardCharsets.UTF_8);
-                }
-                Thread.sleep(5);
-            }
-            return null;
-        }
-
-        @Override
-        public void close() {
-            LIBC.close(fd);
-        }
-    }
-
     @Test
     void sends_datagrams_to_a_path_socket(@TempDir Path dir) throws Exception {
         String path = dir.resolve("notify").toString();
-        try (Listener listener = new Listener(path)) {
+        try (NotifySocket listener = new NotifySocket(path)) {
             SdNotify notify = SdNotify.from(Map.of("NOTIFY_SOCKET", path), 1);
             assertTrue(notify.enabled());
             assertTrue(notify.send("READY=1"));
             assertTrue(notify.send("STATUS=01:00.0 RTX 4070 Ti SUPER: vfio (win11) · 00:02.0 UHD 770: host"));
-            assertEquals("READY=1", listener.next());
-            assertEquals("STATUS=01:00.0 RTX 4070 Ti SUPER: vfio (win11) · 00:02.0 UHD 770: host", listener.next());
+            assertEquals("READY=1", listener.next(5_000));
+            assertEquals("STATUS=01:00.0 RTX 4070 Ti SUPER: vfio (win11) · 00:02.0 UHD 770: host", listener.next(5_000));
         }
         assertTrue(Files.exists(dir.resolve("notify")));
     }
@@ -80,9 +33,9 @@ class SdNotifyTest {
     @Test
     void sends_datagrams_to_an_abstract_socket() throws Exception {
         String name = "@gpupass-test-" + ProcessHandle.current().pid() + "-" + System.nanoTime();
-        try (Listener listener = new Listener(name)) {
+        try (NotifySocket listener = new NotifySocket(name)) {
             assertTrue(SdNotify.from(Map.of("NOTIFY_SOCKET", name), 1).send("STOPPING=1"));
-            assertEquals("STOPPING=1", listener.next());
+            assertEquals("STOPPING=1", listener.next(5_000));
         }
     }
 

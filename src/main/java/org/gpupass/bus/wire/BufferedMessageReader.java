@@ -20,11 +20,10 @@ import org.freedesktop.dbus.spi.message.IMessageWriter;
  * are read as a stream the same way. A message within its limit is read straight into its own arrays and
  * goes to {@link DaemonWire#route}, which answers or takes some calls itself.
  */
-final class BufferedMessageReader implements IMessageReader {
+final class BufferedMessageReader extends SocketEnd implements IMessageReader {
     static final int BUFFER_BYTES = 16 * 1024;
     private static final int PREFIX = HeaderFields.PREFIX;
 
-    private final SocketChannel channel;
     private final ByteBuffer buffer; // between reads: position = first unread byte, limit = end of data
     private final IMessageWriter writer;
     private final DaemonWire wire;
@@ -34,7 +33,7 @@ final class BufferedMessageReader implements IMessageReader {
     }
 
     BufferedMessageReader(SocketChannel channel, IMessageWriter writer, DaemonWire wire, int bufferBytes) {
-        this.channel = channel;
+        super(channel);
         this.writer = writer;
         this.wire = wire;
         this.buffer = ByteBuffer.allocateDirect(bufferBytes).limit(0);
@@ -188,18 +187,6 @@ final class BufferedMessageReader implements IMessageReader {
         public void skip(long n) throws IOException {
             BufferedMessageReader.this.skip(n);
             position += n;
-        }
-    }
-
-    @Override
-    public boolean isClosed() {
-        return !channel.isOpen();
-    }
-
-    @Override
-    public void close() throws IOException {
-        if (channel.isOpen()) {
-            channel.close();
         }
     }
 }

@@ -15,10 +15,9 @@ import org.freedesktop.dbus.spi.message.IMessageWriter;
  * buffer of its own. A message larger than the buffer goes out as a gathering write. Error replies with
  * dbus-java's Java names go out under the standard names ({@link StandardErrors}).
  */
-final class GatheringMessageWriter implements IMessageWriter {
+final class GatheringMessageWriter extends SocketEnd implements IMessageWriter {
     static final int BUFFER_BYTES = 16 * 1024;
 
-    private final SocketChannel channel;
     private final ByteBuffer buffer;
     private final DaemonWire wire;
 
@@ -32,7 +31,7 @@ final class GatheringMessageWriter implements IMessageWriter {
     }
 
     GatheringMessageWriter(SocketChannel channel, DaemonWire wire, int bufferBytes) {
-        this.channel = channel;
+        super(channel);
         this.wire = wire;
         this.buffer = ByteBuffer.allocateDirect(bufferBytes);
     }
@@ -73,18 +72,6 @@ final class GatheringMessageWriter implements IMessageWriter {
         }
         while (length > 0) {
             length -= channel.write(chunks);
-        }
-    }
-
-    @Override
-    public boolean isClosed() {
-        return !channel.isOpen();
-    }
-
-    @Override
-    public void close() throws IOException {
-        if (channel.isOpen()) {
-            channel.close();
         }
     }
 }

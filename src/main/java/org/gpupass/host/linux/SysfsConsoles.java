@@ -55,16 +55,12 @@ final class SysfsConsoles implements Consoles {
 
     @Override
     public void unbindConsole(String vtcon) throws IOException {
-        String path = "/sys/class/vtconsole/" + vtcon + "/bind";
-        SysfsTree.checkName(path, vtcon, VTCON);
-        tree.write(path, "0");
+        writeConsoleBind(vtcon, "0");
     }
 
     @Override
     public void bindConsole(String vtcon) throws IOException {
-        String path = "/sys/class/vtconsole/" + vtcon + "/bind";
-        SysfsTree.checkName(path, vtcon, VTCON);
-        tree.write(path, "1");
+        writeConsoleBind(vtcon, "1");
     }
 
     @Override
@@ -86,18 +82,29 @@ final class SysfsConsoles implements Consoles {
 
     @Override
     public void unbindFramebuffer(String driver, String device) throws IOException {
-        String path = "/sys/bus/platform/drivers/" + driver + "/unbind";
-        SysfsTree.checkDriver(path, driver);
-        SysfsTree.checkName(path, device, FIRMWARE_FB);
-        tree.write(path, device);
+        writeToPlatformDriver(driver, "unbind", device);
     }
 
     @Override
     public void bindFramebuffer(String driver, String device) throws IOException {
-        String path = "/sys/bus/platform/drivers/" + driver + "/bind";
+        writeToPlatformDriver(driver, "bind", device);
+    }
+
+    /** 0 or 1 into the vtcon's bind file; the name is checked first, as it is a path component. */
+    private void writeConsoleBind(String vtcon, String value) throws IOException {
+        String path = "/sys/class/vtconsole/" + vtcon + "/bind";
+        SysfsTree.checkName(path, vtcon, VTCON);
+        tree.write(path, value);
+    }
+
+    /**
+     * The device into the platform driver's bind or unbind file; the driver (a path component) and the
+     * device (the value written) are checked first.
+     */
+    private void writeToPlatformDriver(String driver, String file, String device) throws IOException {
+        String path = "/sys/bus/platform/drivers/" + driver + "/" + file;
         SysfsTree.checkDriver(path, driver);
         SysfsTree.checkName(path, device, FIRMWARE_FB);
         tree.write(path, device);
     }
-
 }

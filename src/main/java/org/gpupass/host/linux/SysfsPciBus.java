@@ -233,9 +233,7 @@ final class SysfsPciBus implements PciBus {
 
     @Override
     public void unbind(PciAddress function, String driver) throws IOException {
-        String path = "/sys/bus/pci/drivers/" + driver + "/unbind";
-        SysfsTree.checkDriver(path, driver);
-        write(path, function.toString());
+        writeToDriver(driver, "unbind", function);
     }
 
     @Override
@@ -245,9 +243,7 @@ final class SysfsPciBus implements PciBus {
 
     @Override
     public void bind(PciAddress function, String driver) throws IOException {
-        String path = "/sys/bus/pci/drivers/" + driver + "/bind";
-        SysfsTree.checkDriver(path, driver);
-        write(path, function.toString());
+        writeToDriver(driver, "bind", function);
     }
 
     @Override
@@ -258,6 +254,13 @@ final class SysfsPciBus implements PciBus {
     @Override
     public void rescan() throws IOException {
         write("/sys/bus/pci/rescan", "1");
+    }
+
+    /** The function's address into the driver's bind or unbind file; the driver, a path component, is checked first. */
+    private void writeToDriver(String driver, String file, PciAddress function) throws IOException {
+        String path = "/sys/bus/pci/drivers/" + driver + "/" + file;
+        SysfsTree.checkDriver(path, driver);
+        write(path, function.toString());
     }
 
     private void write(String kernelPath, String text) throws IOException {

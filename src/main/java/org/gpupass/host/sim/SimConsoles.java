@@ -6,6 +6,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.function.Consumer;
 import org.gpupass.host.Consoles;
 import org.gpupass.host.Errno;
 import org.gpupass.host.Framebuffer;
@@ -84,32 +85,26 @@ final class SimConsoles implements Consoles {
      */
     @Override
     public void unbindConsole(String vtcon) throws IOException {
-        String path = "/sys/class/vtconsole/" + vtcon + "/bind";
-        parts.writes.write(Op.UNBIND_CONSOLE, vtcon, "", path, () -> {
-            Console c = consoleOr(vtcon, path);
+        writeConsoleBind(Op.UNBIND_CONSOLE, vtcon, c -> {
             if (c.bound && !c.system()) {
                 c.bound = false;
                 if (consoles.values().stream().noneMatch(o -> o.bound && !o.system())) {
                     consoles.values().stream().filter(Console::system).forEach(o -> o.bound = true);
                 }
             }
-            return null;
         });
     }
 
     /** ENOENT for an unknown vtcon; binding a modular console takes the consoles from the system driver. */
     @Override
     public void bindConsole(String vtcon) throws IOException {
-        String path = "/sys/class/vtconsole/" + vtcon + "/bind";
-        parts.writes.write(Op.BIND_CONSOLE, vtcon, "", path, () -> {
-            Console c = consoleOr(vtcon, path);
+        writeConsoleBind(Op.BIND_CONSOLE, vtcon, c -> {
             if (!c.bound) {
                 c.bound = true;
                 if (!c.system()) {
                     consoles.values().stream().filter(Console::system).forEach(o -> o.bound = false);
                 }
             }
-            return null;
         });
     }
 
@@ -129,30 +124,48 @@ final class SimConsoles implements Consoles {
     /** ENOENT when no framebuffer names the driver (no such directory); ENODEV when the device is not bound to it. */
     @Override
     public void unbindFramebuffer(String driver, String device) throws IOException {
-        String path = "/sys/bus/platform/drivers/" + driver + "/unbind";
-        parts.writes.write(Op.UNBIND_FRAMEBUFFER, device, driver, path, () -> {
-            platformDriverOr(driver, path);
-            PlatformFramebuffer f = framebuffers.get(device);
+        writeToPlatformDriver(Op.UNBIND_FRAMEBUFFER, driver, "unbind", device, (f, path) -> {
             if (f == null || !f.bound || !f.driver.equals(driver)) {
                 throw new KernelWriteException(path, Errno.ENODEV, device + " is not bound to " + driver);
             }
             f.bound = false;
-            return null;
         });
     }
 
     /** ENOENT when no framebuffer names the driver; ENODEV when the device is unknown, bound, or not the driver's. */
     @Override
     public void bindFramebuffer(String driver, String device) throws IOException {
-        String path = "/sys/bus/platform/drivers/" + driver + "/bind";
-        parts.writes.write(Op.BIND_FRAMEBUFFER, device, driver, path, () -> {
-            platformDriverOr(driver, path);
-            PlatformFramebuffer f = framebuffers.get(device);
+        writeToPlatformDriver(Op.BIND_FRAMEBUFFER, driver, "bind", device, (f, path) -> {
             if (f == null || f.bound || !f.driver.equals(driver)) {
                 throw new KernelWriteException(path, Errno.ENODEV, f == null ? "no device " + device
                         : f.bound ? device + " is bound" : driver + " does not match " + device);
             }
             f.bound = true;
+        });
+    }
+
+    /** A write to the vtcon's bind file: ENOENT for an unknown vtcon, else the change to its console. */
+    private void writeConsoleBind(Op op, String vtcon, Consumer<Console> change) throws IOException {
+        String path = "/sys/class/vtconsole/" + vtcon + "/bind";
+        parts.writes.write(op, vtcon, "", path, () -> {
+            change.accept(consoleOr(vtcon, path));
+            return null;
+        });
+    }
+
+    /** What a write to a platform driver's bind or unbind file does to the device's framebuffer (null: unknown). */
+    @FunctionalInterface
+    private interface FramebufferChange {
+        void apply(PlatformFramebuffer framebuffer, String path) throws KernelWriteException;
+    }
+
+    /** A write to a platform driver's bind or unbind file: ENOENT when no framebuffer names it, else the change. */
+    private void writeToPlatformDriver(Op op, String driver, String file, String device, FramebufferChange change)
+            throws IOException {
+        String path = "/sys/bus/platform/drivers/" + driver + "/" + file;
+        parts.writes.write(op, device, driver, path, () -> {
+            platformDriverOr(driver, path);
+            change.apply(framebuffers.get(device), path);
             return null;
         });
     }

@@ -17,12 +17,14 @@ import java.util.List;
 import org.gpupass.model.PciAddress;
 import org.gpupass.host.Errno;
 import org.gpupass.host.KernelWriteException;
+import org.gpupass.host.PciBus;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 class SysfsWritesTest {
     static final PciAddress NV = PciAddress.tryParse("0000:01:00.0");
+    static final String OVERRIDE = "sys/bus/pci/devices/0000:01:00.0/driver_override";
 
     @RegisterExtension
     final FakeHost fake = new FakeHost(r -> {
@@ -30,37 +32,41 @@ class SysfsWritesTest {
         r.mkdirs("sys/bus/pci/drivers/vfio-pci");
     });
 
+    /** One call on the PCI bus, as the daemon makes it. */
+    interface PciWrite {
+        void on(PciBus pci) throws IOException;
+    }
+
+    /** Makes the call and checks what the kernel file (relative to the fake root) then holds. */
+    private void assertWrites(PciWrite write, String file, String expected) throws IOException {
+        write.on(fake.host.pci());
+        assertEquals(expected, fake.root.read(file));
+    }
+
     @Test
     void driverOverrideWritesTheNameAndClearsWithANewline() throws IOException {
-        fake.host.pci().setDriverOverride(NV, "vfio-pci");
-        assertEquals("vfio-pci", fake.root.read("sys/bus/pci/devices/0000:01:00.0/driver_override"));
-        fake.host.pci().setDriverOverride(NV, "");
-        assertEquals("\n", fake.root.read("sys/bus/pci/devices/0000:01:00.0/driver_override"));
+        assertWrites(pci -> pci.setDriverOverride(NV, "vfio-pci"), OVERRIDE, "vfio-pci");
+        assertWrites(pci -> pci.setDriverOverride(NV, ""), OVERRIDE, "\n");
     }
 
     @Test
     void unbindAndBindWriteTheAddressToTheDriver() throws IOException {
-        fake.host.pci().unbind(NV, "nvidia");
-        assertEquals("0000:01:00.0", fake.root.read("sys/bus/pci/drivers/nvidia/unbind"));
-        fake.host.pci().bind(NV, "vfio-pci");
-        assertEquals("0000:01:00.0", fake.root.read("sys/bus/pci/drivers/vfio-pci/bind"));
+        assertWrites(pci -> pci.unbind(NV, "nvidia"), "sys/bus/pci/drivers/nvidia/unbind", "0000:01:00.0");
+        assertWrites(pci -> pci.bind(NV, "vfio-pci"), "sys/bus/pci/drivers/vfio-pci/bind", "0000:01:00.0");
     }
 
     @Test
     void probeRemoveAndRescan() throws IOException {
-        fake.host.pci().driversProbe(PciAddress.tryParse("01:00.1"));
-        assertEquals("0000:01:00.1", fake.root.read("sys/bus/pci/drivers_probe"));
-        fake.host.pci().remove(NV);
-        assertEquals("1", fake.root.read("sys/devices/pci0000:00/0000:01:00.0/remove"));
-        fake.host.pci().rescan();
-        assertEquals("1", fake.root.read("sys/bus/pci/rescan"));
+        assertWrites(pci -> pci.driversProbe(PciAddress.tryParse("01:00.1")), "sys/bus/pci/drivers_probe",
+                "0000:01:00.1");
+        assertWrites(pci -> pci.remove(NV), "sys/devices/pci0000:00/0000:01:00.0/remove", "1");
+        assertWrites(PciBus::rescan, "sys/bus/pci/rescan", "1");
     }
 
     @Test
     void aSecondWriteReplacesTheFirst() throws IOException {
         fake.host.pci().setDriverOverride(NV, "snd_hda_intel");
-        fake.host.pci().setDriverOverride(NV, "vfio-pci");
-        assertEquals("vfio-pci", fake.root.read("sys/bus/pci/devices/0000:01:00.0/driver_override"));
+        assertWrites(pci -> pci.setDriverOverride(NV, "vfio-pci"), OVERRIDE, "vfio-pci");
     }
 
     @Test
@@ -116,7 +122,7 @@ class SysfsWritesTest {
         assertFalse(Files.exists(fake.root.path("sys/bus/bind")));
         assertFalse(Files.exists(fake.root.path("sys/bus/pci/drivers/bind")));
         assertFalse(Files.exists(fake.root.path("sys/bus/pci/devices/0000:01:00.0/driver_override.new")));
-        assertEquals("(null)\n", fake.root.read("sys/bus/pci/devices/0000:01:00.0/driver_override"));
+        assertEquals("(null)\n", fake.root.read(OVERRIDE));
     }
 
     @Test

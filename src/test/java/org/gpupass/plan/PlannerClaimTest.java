@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.stream.Stream;
 import org.gpupass.config.Config;
 import org.gpupass.core.Hosts;
@@ -22,27 +21,34 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
-/** Plan order for every (host, config, request), supergfxctl style: no hardware, exact lists. */
-class PlannerTest {
+/** Claim plans for every (host, config), supergfxctl style: no hardware, exact lists. */
+class PlannerClaimTest {
+    /** A single-GPU host that hands its boot display over, consoles and all (the release tests start there too). */
+    static final String SINGLE_GPU_CONSOLES =
+            "allow_boot_display = yes\nstop_display_manager = when-holding\nunbind_consoles = yes";
 
-    private static List<String> claimPlan(SimulatedKernel kernel, Config config, PciAddress gpu) throws GpuPassException {
+    /** The claim of the NVIDIA GPU and its audio function from the host drivers, once nothing else is in the way. */
+    private static final List<String> NVIDIA_PAIR_TO_VFIO = List.of(
+            "load module vfio_pci",
+            "set driver_override of 0000:01:00.0 to vfio-pci",
+            "unbind 0000:01:00.0 from nvidia",
+            "set driver_override of 0000:01:00.1 to vfio-pci",
+            "unbind 0000:01:00.1 from snd_hda_intel",
+            "probe 0000:01:00.0",
+            "probe 0000:01:00.1",
+            "wait for 0000:01:00.0 on vfio-pci",
+            "wait for 0000:01:00.1 on vfio-pci",
+            "wait for /dev/vfio/1");
+
+    /** The planner's claim of the NVIDIA GPU on this host. */
+    static Plan claim(SimulatedKernel kernel, Config config) throws GpuPassException {
         HostSnapshot snap = Hosts.snapshot(kernel, config);
-        return Planner.claim(snap, snap.device(gpu).orElseThrow(), config).describe();
+        return Planner.claim(snap, snap.device(NVIDIA).orElseThrow(), config);
     }
 
     @Test
     void dualGpuClaimDetachesEveryFunctionThenProbesAndWatches() throws Exception {
-        assertEquals(List.of(
-                "load module vfio_pci",
-                "set driver_override of 0000:01:00.0 to vfio-pci",
-                "unbind 0000:01:00.0 from nvidia",
-                "set driver_override of 0000:01:00.1 to vfio-pci",
-                "unbind 0000:01:00.1 from snd_hda_intel",
-                "probe 0000:01:00.0",
-                "probe 0000:01:00.1",
-                "wait for 0000:01:00.0 on vfio-pci",
-                "wait for 0000:01:00.1 on vfio-pci",
-                "wait for /dev/vfio/1"), claimPlan(Hosts.builtIn("dual-gpu"), Hosts.config(""), NVIDIA));
+        assertEquals(NVIDIA_PAIR_TO_VFIO, claim(Hosts.builtIn("dual-gpu"), Hosts.config("")).describe());
     }
 
     @Test
@@ -50,12 +56,12 @@ class PlannerTest {
         SimulatedKernel kernel = Hosts.builtIn("dual-gpu");
         kernel.modules().load("vfio_pci");
         assertEquals("set driver_override of 0000:01:00.0 to vfio-pci",
-                claimPlan(kernel, Hosts.config(""), NVIDIA).get(0));
+                claim(kernel, Hosts.config("")).describe().get(0));
     }
 
     @Test
     void hostModulesAreUnloadedInConfiguredOrderAfterTheUnbinds() throws Exception {
-        List<String> plan = claimPlan(Hosts.builtIn("dual-gpu"), Hosts.config("unload_host_modules = yes"), NVIDIA);
+        List<String> plan = claim(Hosts.builtIn("dual-gpu"), Hosts.config("unload_host_modules = yes")).describe();
         assertEquals(List.of("unbind 0000:01:00.1 from snd_hda_intel", "unload module nvidia_drm",
                 "unload module nvidia_modeset", "unload module nvidia_uvm", "unload module nvidia",
                 "probe 0000:01:00.0"), plan.subList(4, 10));
@@ -65,15 +71,14 @@ class PlannerTest {
     void hostModulesStayWhenAnotherGpuUsesTheDriver() throws Exception {
         String twoNvidia = Hosts.TWO_DISCRETE.replace("1002:744c class=0x030000 name=\"AMD Navi 31\" driver=amdgpu",
                 "10de:2705 class=0x030000 name=\"NVIDIA AD103\" driver=nvidia");
-        List<String> plan = claimPlan(Hosts.parse(twoNvidia), Hosts.config("unload_host_modules = yes"), NVIDIA);
+        List<String> plan = claim(Hosts.parse(twoNvidia), Hosts.config("unload_host_modules = yes")).describe();
         assertTrue(plan.stream().noneMatch(s -> s.startsWith("unload")), plan.toString());
     }
 
     @Test
     void singleGpuStopsTheDisplayManagerAndItsSessionAndRestartsItOnlyOnRelease() throws Exception {
         Config config = Hosts.config("allow_boot_display = yes\nstop_display_manager = when-holding");
-        HostSnapshot snap = Hosts.snapshot(Hosts.builtIn("single-gpu"), config);
-        Plan plan = Planner.claim(snap, snap.device(NVIDIA).orElseThrow(), config);
+        Plan plan = claim(Hosts.builtIn("single-gpu"), config);
         assertEquals(List.of("stop sddm.service", "stop session-2.scope"), plan.describe().subList(0, 2));
         assertTrue(plan.describe().get(2).startsWith("wait until no process holds ")
                 && plan.describe().get(2).contains("/dev/dri/card0"), plan.describe().get(2));
@@ -81,32 +86,19 @@ class PlannerTest {
         assertEquals(List.of("sddm.service"), plan.unitsToRestore());
     }
 
-    private static final String SINGLE_GPU_CONSOLES =
-            "allow_boot_display = yes\nstop_display_manager = when-holding\nunbind_consoles = yes";
-
     @Test
     void singleGpuUnbindsConsolesAndTheEfiFramebufferAfterTheDisplayManagerStopped() throws Exception {
-        Config config = Hosts.config(SINGLE_GPU_CONSOLES);
-        HostSnapshot snap = Hosts.snapshot(Hosts.builtIn("single-gpu"), config);
-        Plan plan = Planner.claim(snap, snap.device(NVIDIA).orElseThrow(), config);
-        assertEquals(List.of(
+        Plan plan = claim(Hosts.builtIn("single-gpu"), Hosts.config(SINGLE_GPU_CONSOLES));
+        List<String> expected = new ArrayList<>(List.of(
                 "stop sddm.service",
                 "stop session-2.scope",
                 "wait until no process holds /dev/nvidia0, /dev/dri/card0, /dev/dri/renderD128, /dev/snd/controlC0, "
                         + "/dev/snd/pcmC0D3p, /dev/snd/hwC0D0, /dev/nvidiactl, /dev/nvidia-modeset, /dev/nvidia-uvm, "
                         + "/dev/nvidia-uvm-tools",
                 "unbind console vtcon1",
-                "unbind framebuffer efi-framebuffer.0 from efi-framebuffer",
-                "load module vfio_pci",
-                "set driver_override of 0000:01:00.0 to vfio-pci",
-                "unbind 0000:01:00.0 from nvidia",
-                "set driver_override of 0000:01:00.1 to vfio-pci",
-                "unbind 0000:01:00.1 from snd_hda_intel",
-                "probe 0000:01:00.0",
-                "probe 0000:01:00.1",
-                "wait for 0000:01:00.0 on vfio-pci",
-                "wait for 0000:01:00.1 on vfio-pci",
-                "wait for /dev/vfio/1"), plan.describe());
+                "unbind framebuffer efi-framebuffer.0 from efi-framebuffer"));
+        expected.addAll(NVIDIA_PAIR_TO_VFIO);
+        assertEquals(expected, plan.describe());
         assertEquals(List.of("vtcon1"), plan.unboundConsoles());
         assertEquals(List.of(new Framebuffer("efi-framebuffer.0", "efi-framebuffer")), plan.unboundFramebuffers());
         assertEquals(List.of("sddm.service"), plan.unitsToRestore());
@@ -137,64 +129,9 @@ class PlannerTest {
     }
 
     @Test
-    void releaseBindsFramebuffersThenConsolesAfterTheHostDriversAndBeforeTheUnits() throws Exception {
-        SimulatedKernel kernel = Hosts.builtIn("single-gpu");
-        Config config = Hosts.config(SINGLE_GPU_CONSOLES);
-        kernel.units().stop("session-2.scope");
-        kernel.units().stop("sddm.service");
-        kernel.consoles().unbindConsole("vtcon1");
-        kernel.consoles().unbindFramebuffer("efi-framebuffer", "efi-framebuffer.0");
-        kernel.modules().load("vfio_pci");
-        for (PciAddress fn : List.of(NVIDIA, NVIDIA_AUDIO)) {
-            kernel.pci().setDriverOverride(fn, "vfio-pci");
-            kernel.pci().unbind(fn, Hosts.device(kernel, fn).driver());
-            kernel.pci().driversProbe(fn);
-        }
-        HostSnapshot snap = Hosts.snapshot(kernel, config);
-        ClaimRecord claim = new ClaimRecord(NVIDIA, "win11", 1, Map.of(NVIDIA, "nvidia", NVIDIA_AUDIO, "snd_hda_intel"),
-                List.of("sddm.service"), List.of(), List.of("vtcon1"),
-                List.of(new Framebuffer("efi-framebuffer.0", "efi-framebuffer")));
-        assertEquals(List.of(
-                "clear driver_override of 0000:01:00.0",
-                "unbind 0000:01:00.0 from vfio-pci",
-                "clear driver_override of 0000:01:00.1",
-                "unbind 0000:01:00.1 from vfio-pci",
-                "probe 0000:01:00.0",
-                "bind 0000:01:00.0 to nvidia (remove+rescan if it refuses)",
-                "probe 0000:01:00.1",
-                "bind 0000:01:00.1 to snd_hda_intel (remove+rescan if it refuses)",
-                "bind framebuffer efi-framebuffer.0 to efi-framebuffer",
-                "bind console vtcon1",
-                "start sddm.service"), Planner.release(snap, snap.device(NVIDIA).orElseThrow(), claim).describe());
-    }
-
-    @Test
-    void rollbackOfAClaimBindsWhatItUnboundAndWhatIsBoundAlreadyIsLeftAlone() throws Exception {
-        SimulatedKernel kernel = Hosts.builtIn("single-gpu");
-        Config config = Hosts.config(SINGLE_GPU_CONSOLES);
-        kernel.units().stop("session-2.scope");
-        kernel.units().stop("sddm.service");
-        kernel.consoles().unbindConsole("vtcon1");
-        List<Step> done = List.of(new Step.StopUnit("sddm.service"), new Step.StopUnit("session-2.scope"),
-                new Step.UnbindConsole("vtcon1"), new Step.UnbindFramebuffer("efi-framebuffer", "efi-framebuffer.0"));
-        // The framebuffer unbind was planned but the crash came before it: only the console is bound again.
-        HostSnapshot snap = Hosts.snapshot(kernel, config);
-        assertEquals(List.of("bind console vtcon1", "start sddm.service"), Planner.rollbackClaim(snap,
-                List.of(NVIDIA, NVIDIA_AUDIO), Map.of(NVIDIA, "nvidia", NVIDIA_AUDIO, "snd_hda_intel"), done)
-                .stream().map(Step::describe).toList());
-        kernel.consoles().unbindFramebuffer("efi-framebuffer", "efi-framebuffer.0");
-        snap = Hosts.snapshot(kernel, config);
-        assertEquals(List.of("bind framebuffer efi-framebuffer.0 to efi-framebuffer", "bind console vtcon1",
-                "start sddm.service"), Planner.rollbackClaim(snap, List.of(NVIDIA, NVIDIA_AUDIO),
-                Map.of(NVIDIA, "nvidia", NVIDIA_AUDIO, "snd_hda_intel"), done).stream().map(Step::describe).toList());
-    }
-
-    @Test
     void dualGpuRestartsTheDisplayManagerRightAfterTheClaim() throws Exception {
         String dmOnNvidia = Hosts.TWO_DISCRETE.replace("opens=0000:00:02.0", "opens=0000:01:00.0");
-        Config config = Hosts.config("stop_display_manager = when-holding");
-        HostSnapshot snap = Hosts.snapshot(Hosts.parse(dmOnNvidia), config);
-        Plan plan = Planner.claim(snap, snap.device(NVIDIA).orElseThrow(), config);
+        Plan plan = claim(Hosts.parse(dmOnNvidia), Hosts.config("stop_display_manager = when-holding"));
         assertEquals("stop sddm.service", plan.describe().get(0));
         assertEquals("start sddm.service", plan.describe().get(plan.steps().size() - 1));
         assertEquals(List.of(), plan.unitsToRestore());
@@ -203,70 +140,12 @@ class PlannerTest {
     @Test
     void configuredUnitsAreStoppedFirstAndRestoredOnRelease() throws Exception {
         SimulatedKernel kernel = Hosts.parse(Hosts.TWO_DISCRETE + "unit nvidia-persistenced.service active\n");
-        Config config = Hosts.config("stop_units = nvidia-persistenced.service");
-        HostSnapshot snap = Hosts.snapshot(kernel, config);
-        Plan plan = Planner.claim(snap, snap.device(NVIDIA).orElseThrow(), config);
+        Plan plan = claim(kernel, Hosts.config("stop_units = nvidia-persistenced.service"));
         assertEquals("stop nvidia-persistenced.service", plan.describe().get(0));
         assertEquals(List.of("nvidia-persistenced.service"), plan.unitsToRestore());
     }
 
-    @Test
-    void releaseClearsOverridesUnbindsReloadsProbesAndBindsRecordedDrivers() throws Exception {
-        SimulatedKernel kernel = Hosts.builtIn("dual-gpu");
-        Config config = Hosts.config("");
-        for (PciAddress fn : List.of(NVIDIA, NVIDIA_AUDIO)) {
-            kernel.modules().load("vfio_pci");
-            kernel.pci().setDriverOverride(fn, "vfio-pci");
-            kernel.pci().unbind(fn, Hosts.device(kernel, fn).driver());
-            kernel.pci().driversProbe(fn);
-        }
-        kernel.modules().unload("nvidia_drm");
-        HostSnapshot snap = Hosts.snapshot(kernel, config);
-        ClaimRecord claim = new ClaimRecord(NVIDIA, "win11", 1, Map.of(NVIDIA, "nvidia", NVIDIA_AUDIO, "snd_hda_intel"),
-                List.of("sddm.service"), List.of("nvidia_drm"));
-        assertEquals(List.of(
-                "clear driver_override of 0000:01:00.0",
-                "unbind 0000:01:00.0 from vfio-pci",
-                "clear driver_override of 0000:01:00.1",
-                "unbind 0000:01:00.1 from vfio-pci",
-                "load module nvidia_drm",
-                "probe 0000:01:00.0",
-                "bind 0000:01:00.0 to nvidia (remove+rescan if it refuses)",
-                "probe 0000:01:00.1",
-                "bind 0000:01:00.1 to snd_hda_intel (remove+rescan if it refuses)",
-                "start sddm.service"), Planner.release(snap, snap.device(NVIDIA).orElseThrow(), claim).describe());
-    }
-
-    @Test
-    void releaseOfAnAdoptedGpuOnlyProbes() throws Exception {
-        SimulatedKernel kernel = Hosts.builtIn("dual-gpu");
-        kernel.modules().load("vfio_pci");
-        kernel.pci().setDriverOverride(NVIDIA, "vfio-pci");
-        kernel.pci().unbind(NVIDIA, "nvidia");
-        kernel.pci().driversProbe(NVIDIA);
-        HostSnapshot snap = Hosts.snapshot(kernel, Hosts.config(""));
-        List<String> plan = Planner.release(snap, snap.device(NVIDIA).orElseThrow(),
-                ClaimRecord.adopted(NVIDIA, 1)).describe();
-        assertEquals(List.of("clear driver_override of 0000:01:00.0", "unbind 0000:01:00.0 from vfio-pci",
-                "probe 0000:01:00.0"), plan);
-    }
-
-    @Test
-    void releaseIsRefusedWhileAVmHoldsTheGroup() throws Exception {
-        SimulatedKernel kernel = Hosts.builtIn("dual-gpu");
-        kernel.modules().load("vfio_pci");
-        for (PciAddress fn : List.of(NVIDIA, NVIDIA_AUDIO)) {
-            kernel.pci().setDriverOverride(fn, "vfio-pci");
-            kernel.pci().unbind(fn, Hosts.device(kernel, fn).driver());
-            kernel.pci().driversProbe(fn);
-        }
-        int pid = kernel.spawn("qemu-system-x86", 107, "machine-qemu-1-win11.scope", "/dev/vfio/1");
-        HostSnapshot snap = Hosts.snapshot(kernel, Hosts.config(""));
-        GpuPassException e = assertThrows(GpuPassException.class,
-                () -> Planner.release(snap, snap.device(NVIDIA).orElseThrow(), ClaimRecord.adopted(NVIDIA, 1)));
-        assertEquals(ErrorKind.IN_USE, e.kind());
-        assertTrue(e.getMessage().contains("pid " + pid + " (qemu-system-x86"), e.getMessage());
-    }
+    // ------------------------------------------------------------ refused
 
     static Stream<Arguments> refusals() {
         return Stream.of(
@@ -282,7 +161,7 @@ class PlannerTest {
     @MethodSource("refusals")
     void unsafeClaimsAreRefusedWithTheSpecErrorAndNoSteps(String host, String config, ErrorKind kind, String text) throws Exception {
         GpuPassException e = assertThrows(GpuPassException.class,
-                () -> claimPlan(Hosts.builtIn(host), Hosts.config(config), NVIDIA));
+                () -> claim(Hosts.builtIn(host), Hosts.config(config)));
         assertEquals(kind, e.kind());
         assertTrue(e.getMessage().contains(text), e.getMessage());
     }
@@ -290,7 +169,7 @@ class PlannerTest {
     @Test
     void iommuOffIsRefused() throws Exception {
         SimulatedKernel kernel = Hosts.parse(Hosts.TWO_DISCRETE.replace("iommu on", "iommu off"));
-        GpuPassException e = assertThrows(GpuPassException.class, () -> claimPlan(kernel, Hosts.config(""), NVIDIA));
+        GpuPassException e = assertThrows(GpuPassException.class, () -> claim(kernel, Hosts.config("")));
         assertEquals(ErrorKind.IOMMU_DISABLED, e.kind());
     }
 
@@ -299,11 +178,13 @@ class PlannerTest {
         SimulatedKernel kernel = Hosts.builtIn("dual-gpu");
         int pid = kernel.spawn("ollama", 998, "ollama.service", "/dev/nvidia0");
         GpuPassException e = assertThrows(GpuPassException.class,
-                () -> claimPlan(kernel, Hosts.config("stop_display_manager = when-holding"), NVIDIA));
+                () -> claim(kernel, Hosts.config("stop_display_manager = when-holding")));
         assertEquals(ErrorKind.IN_USE, e.kind());
         assertEquals("cannot claim 0000:01:00.0: pid " + pid + " (ollama, uid 998, ollama.service) holds /dev/nvidia0",
                 e.getMessage());
     }
+
+    // ------------------------------------------------------------ invariants
 
     /** Invariants every generated claim plan keeps, whatever the host and config. */
     @ParameterizedTest
@@ -350,10 +231,8 @@ class PlannerTest {
         for (String host : hosts) {
             for (String text : configs) {
                 SimulatedKernel kernel = host.contains("\n") ? Hosts.parse(host) : Hosts.builtIn(host);
-                Config config = Hosts.config(text);
-                HostSnapshot snap = Hosts.snapshot(kernel, config);
                 try {
-                    Plan plan = Planner.claim(snap, snap.device(NVIDIA).orElseThrow(), config);
+                    Plan plan = claim(kernel, Hosts.config(text));
                     plans.add(Arguments.of(host.lines().findFirst().orElse(host) + " / " + text, plan.steps()));
                 } catch (GpuPassException refused) {
                     // Refusals are covered above.
