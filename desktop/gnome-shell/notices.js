@@ -15,6 +15,8 @@ import {gettext as _} from 'resource:///org/gnome/shell/extensions/extension.js'
 
 // GNOME Shell 46 made Source and Notification take one object of properties.
 const PARAMS_API = parseInt(Config.PACKAGE_VERSION, 10) >= 46;
+/** How long a second notice with the same message counts as the same failure told twice. */
+const SAME_FAILURE_MS = 10000;
 
 export class Notices {
     constructor(icon) {
@@ -34,13 +36,15 @@ export class Notices {
     }
 
     /**
-     * A notification about one GPU. A second one with the same message while the first is still
-     * there is not shown again: a Claim refused by the kernel is told both by the call's error and
-     * by TransitionFailed.
+     * A notification about one GPU. A second one with the same message within a few seconds, while
+     * the first is still there, is the same failure told twice (a Claim refused by the kernel is
+     * told both by the call's error and by TransitionFailed) and is not shown again; a retry that
+     * fails the same way later is.
      */
     show(path, title, message) {
         const shown = this._shown.get(path);
-        if (shown && shown.message === message && !shown.gone)
+        const now = Date.now();
+        if (shown && shown.message === message && !shown.gone && now - shown.at < SAME_FAILURE_MS)
             return;
         const source = this._ensureSource();
         let notification;
@@ -51,7 +55,7 @@ export class Notices {
             notification = new MessageTray.Notification(source, title, message);
             notification.setUrgency(MessageTray.Urgency.HIGH);
         }
-        const entry = {message, notification, gone: false};
+        const entry = {message, notification, gone: false, at: now};
         notification.connect('destroy', () => {
             entry.gone = true;
         });

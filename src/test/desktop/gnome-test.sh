@@ -185,30 +185,57 @@ rig_daemon_start "$RIG_WORK/vm-running.host" || not_ok "the daemon starts with a
 bus call org.gpupass1 /org/gpupass1 org.gpupass1.Manager Claim ss 01:00.0 win11 >/dev/null || not_ok "win11 adopts the GPU"
 if wait_for 5 subtitle_is $NV "With win11"; then ok "a VM's GPU: \"With win11\""; else not_ok "a VM's GPU shows With win11 ($(toggle $NV subtitle))"; fi
 check "  ... its menu offers \"Return to the host…\"" test "$(toggle $NV action)" = "Return to the host…"
+rig_monitor_start "$RIG_WORK/cancel-monitor.json"
 probe "click('$NV')" >/dev/null
 dialog_open() { [ "$(probe "dialog()")" != null ]; }
 if wait_for 2 dialog_open; then
     d=$(probe "dialog()")
     ok "the toggle asks first: $(jq -r .title <<<"$d") / $(jq -r .description <<<"$d")"
     check "  ... buttons Cancel and Return to the host" test "$(jq -c .buttons <<<"$d")" = '["Cancel","Return to the host"]'
-    check "  ... nothing was asked of the daemon yet" test "$(gpu_prop 0000:01:00.0 Holder)" = win11
     sleep 0.5; shot confirm 520x290+380+255
     probe "pressDialogButton('Cancel')" >/dev/null
     wait_for 2 rig_not dialog_open
-    check "Cancel: the GPU stays with win11" test "$(gpu_prop 0000:01:00.0 Holder)" = win11
+    sleep 0.5; rig_monitor_stop
+    check "Cancel: no Release reached the bus, the GPU stays with win11" \
+        test "$(rig_calls "$RIG_WORK/cancel-monitor.json" Release)|$(gpu_prop 0000:01:00.0 Holder)" = "0|win11"
     probe "click('$NV')" >/dev/null; wait_for 2 dialog_open
+    rig_monitor_start "$RIG_WORK/confirm-monitor.json"
     probe "pressDialogButton('Return to the host')" >/dev/null
     inuse="cannot release 0000:01:00.0 while a VM uses it: "
     notice_starts() { probe "notifications()" | jq -e --arg t "$1" --arg b "$2" 'any(.[]; .title == $t and (.body | startswith($b)))' >/dev/null; }
     if wait_for 5 notice_starts "$NV_NAME is still in use" "$inuse"; then
         ok "Return to the host while the VM runs: \"$NV_NAME is still in use\": $(probe "notifications()" | jq -r '.[0].body')"
     else not_ok "the InUse refusal is shown"; probe "notifications()" | sed 's/^/#   /'; fi
+    rig_monitor_stop
+    check "  ... after the confirmation one Release was sent" test "$(rig_calls "$RIG_WORK/confirm-monitor.json" Release)" = 1
     check "  ... the GPU stays with win11" subtitle_is $NV "With win11"
 else
     not_ok "the toggle of a VM's GPU opens a confirmation"
 fi
 
-# --- 9. the shell's log: no JavaScript errors from the extension
+# --- 9. a kernel write that hangs: "Moving to win11…" while the daemon waits, then "Stuck…"
+rig_daemon_start dual-gpu "write_timeout = 3s" hang:UNBIND:0000:01:00.0 || not_ok "the daemon starts with a hanging unbind"
+wait_for 5 listed || not_ok "both GPUs back (hanging unbind)"
+bus call org.gpupass1 /org/gpupass1 org.gpupass1.Manager Claim ss 01:00.0 win11 >"$RIG_WORK/stuck-claim.txt" 2>&1 &
+claim=$!
+if wait_for 3 subtitle_is $NV "Moving to win11…"; then ok "a claim waiting on the kernel: \"Moving to win11…\""
+else not_ok "a claim under way shows \"Moving to win11…\" ($(toggle $NV subtitle))"; fi
+check "  ... the panel icon shows while it moves" panel_icon_shown
+wait $claim
+check "the hung unbind fences the GPU: State stuck" test "$(gpu_prop 0000:01:00.0 State)" = stuck
+if wait_for 2 subtitle_is $NV "Stuck: reboot or remove and rescan"; then ok "then \"Stuck: reboot or remove and rescan\""
+else not_ok "a fenced GPU shows Stuck ($(toggle $NV subtitle))"; fi
+check "  ... the panel icon is the stuck one" test "$(probe "panelIcon()" | jq -r '.shown, .icon' | paste -sd' ')" = "true gpupass-stuck-symbolic.svg"
+msg=$(gpu_prop 0000:01:00.0 LastError)
+check "  ... the menu shows the daemon's message ($msg)" contains "$(toggle $NV details)" "Last error: $msg"
+check "  ... which says the write hung" contains "$msg" "hung"
+check "  ... and offers no action" test "$(toggle $NV action)" = null
+probe "clearNotifications()" >/dev/null
+probe "openQuickSettings('$NV')" >/dev/null; sleep 0.5
+shot stuck menu
+probe "closeQuickSettings()" >/dev/null
+
+# --- 10. the shell's log: no JavaScript errors from the extension
 sleep 0.5
 errs=$(grep -n -E "extensions/$UUID/|JS ERROR|JS WARNING|Gjs-CRITICAL|Gjs-WARNING" "$RIG_WORK/gnome-shell.log" | grep -F -e "$UUID" -e gpupass)
 if [ -z "$errs" ]; then ok "the shell's log has no JavaScript errors or warnings from the extension"

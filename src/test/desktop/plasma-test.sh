@@ -181,24 +181,49 @@ tray_active() { t=$(applet_of tray); [ -n "$t" ] && field_is "$t" status active;
 check "  ... the tray's widget is in view (ActiveStatus while a GPU is away)" wait_for 5 tray_active
 popup_open || { click "$PANEL" "icon panel" && wait_for 5 popup_open; }
 sleep 0.5
+rig_monitor_start "$RIG_WORK/cancel-monitor.json"
 click "$PANEL" "action 0000:01:00.0"
 if wait_for 2 field_is "$PANEL" confirming $NV; then ok "the button asks first"; else not_ok "the button asks before returning the GPU"; fi
-check "  ... nothing was asked of the daemon yet" test "$(gpu_prop 0000:01:00.0 Holder)" = win11
 sleep 0.5; shot confirm "$POPUP_AREA"
 click "$PANEL" "cancel 0000:01:00.0"
 wait_for 2 field_is "$PANEL" confirming ""
-check "Cancel: the GPU stays with win11" test "$(gpu_prop 0000:01:00.0 Holder)" = win11
+sleep 0.5; rig_monitor_stop
+check "Cancel: no Release reached the bus, the GPU stays with win11" \
+    test "$(rig_calls "$RIG_WORK/cancel-monitor.json" Release)|$(gpu_prop 0000:01:00.0 Holder)" = "0|win11"
 sleep 0.3
 click "$PANEL" "action 0000:01:00.0"; wait_for 2 field_is "$PANEL" confirming $NV
 sleep 0.3
+rig_monitor_start "$RIG_WORK/confirm-monitor.json"
 click "$PANEL" "confirm 0000:01:00.0"
 inuse="cannot release 0000:01:00.0 while a VM uses it: "
 refused() { state "$PANEL" | jq -e --arg p $NV --arg t "$NV_NAME is still in use" --arg m "$inuse" \
     '.outcomes[$p] | .type == "error" and .title == $t and (.message | startswith($m))' >/dev/null; }
 if wait_for 5 refused; then ok "Return to the host while the VM runs: \"$NV_NAME is still in use\": $(state "$PANEL" | jq -r --arg p $NV '.outcomes[$p].message')"
 else not_ok "the InUse refusal is shown"; state "$PANEL" | jq -c .outcomes | sed 's/^/#   /'; fi
+rig_monitor_stop
+check "  ... after the confirmation one Release was sent" test "$(rig_calls "$RIG_WORK/confirm-monitor.json" Release)" = 1
 check "  ... the GPU stays with win11" place_is "$PANEL" $NV "With win11"
 sleep 0.5; shot in-use "$POPUP_AREA"
+
+# --- a kernel write that hangs: "Moving to win11…" while the daemon waits, then "Stuck…"
+rig_daemon_start dual-gpu "write_timeout = 3s" hang:UNBIND:0000:01:00.0 || not_ok "the daemon starts with a hanging unbind"
+wait_for 10 listed "$PANEL" || not_ok "both GPUs back in the panel's widget (hanging unbind)"
+check "  ... the earlier daemon's refusal is no longer shown" test "$(state "$PANEL" | jq -c '[.outcomes[] | select(. != null)]')" = "[]"
+bus call org.gpupass1 /org/gpupass1 org.gpupass1.Manager Claim ss 01:00.0 win11 >"$RIG_WORK/stuck-claim.txt" 2>&1 &
+claim=$!
+if wait_for 3 place_is "$PANEL" $NV "Moving to win11…"; then ok "a claim waiting on the kernel: \"Moving to win11…\""
+else not_ok "a claim under way shows \"Moving to win11…\" ($(row "$PANEL" $NV place))"; fi
+check "  ... the icon's look: moving" field_is "$PANEL" look moving
+wait $claim
+check "the hung unbind fences the GPU: State stuck" test "$(gpu_prop 0000:01:00.0 State)" = stuck
+if wait_for 2 place_is "$PANEL" $NV "Stuck: reboot or remove and rescan"; then ok "then \"Stuck: reboot or remove and rescan\""
+else not_ok "a fenced GPU shows Stuck ($(row "$PANEL" $NV place))"; fi
+check "  ... the icon's look: stuck" field_is "$PANEL" look stuck
+msg=$(gpu_prop 0000:01:00.0 LastError)
+check "  ... the row shows the daemon's message ($msg)" contains "$(row "$PANEL" $NV details)" "Last error: $msg"
+check "  ... which says the write hung" contains "$msg" "hung"
+check "  ... and offers nothing to do" test "$(row "$PANEL" $NV action)" = none
+sleep 0.5; shot stuck "$POPUP_AREA"
 
 # --- the log: no QML warnings from the widget
 warns=$(grep -a -n "plasmoids/$ID/" "$LOG")

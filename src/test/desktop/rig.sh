@@ -153,13 +153,14 @@ wait_for() {
     done
 }
 
-# rig_daemon_start [HOST [CONFIG_TEXT]]: HOST a built-in name or a file; a fresh state directory
+# rig_daemon_start [HOST [CONFIG_TEXT [FAULTS]]]: HOST a built-in name or a file; a fresh state
+# directory; FAULTS for GPUPASSD_SIM_FAULTS (e.g. hang:UNBIND:0000:01:00.0, see Hosts.java)
 rig_daemon_start() {
-    local host=${1:-dual-gpu} conf=${2:-}
+    local host=${1:-dual-gpu} conf=${2:-} faults=${3:-}
     rig_daemon_stop
     rm -rf "$RIG_WORK/state"
     printf '%s\n' "$conf" >"$RIG_WORK/gpupassd.conf"
-    java -jar "$PROJECT_ROOT/target/gpupassd.jar" --simulate="$host" --bus="$RIG_BUS" \
+    GPUPASSD_SIM_FAULTS=$faults java -jar "$PROJECT_ROOT/target/gpupassd.jar" --simulate="$host" --bus="$RIG_BUS" \
         --state-dir="$RIG_WORK/state" --config="$RIG_WORK/gpupassd.conf" >>"$RIG_WORK/daemon.log" 2>&1 &
     RIG_DAEMON=$!
     wait_for 30 bus_has_owner org.gpupass1
@@ -230,6 +231,8 @@ rig_monitor_stop() {
     kill "$RIG_MONITOR" 2>/dev/null   # (SIGINT is ignored by background jobs)
     wait "$RIG_MONITOR" 2>/dev/null
 }
+# rig_calls FILE MEMBER: how many method calls of MEMBER a monitor file holds
+rig_calls() { grep '^{' "$1" | jq -s --arg m "$2" '[.[] | select(.type == "method_call" and .member == $m)] | length'; }
 
 # rss_mib PID: resident memory of a process
 rss_mib() { awk '/^VmRSS:/ { printf "%.0f", $2 / 1024 }' "/proc/$1/status" 2>/dev/null; }

@@ -152,17 +152,20 @@ Item {
                 path: "/org/gpupass1"
                 iface: "org.gpupass1.Manager"
 
+                // The arguments come as D-Bus typed wrappers, not JS strings: String() them before
+                // comparing (newState === "claiming" is false for a wrapper).
                 function dbusStateChanged(gpu, address, oldState, newState, holder) {
                     const path = String(gpu);
-                    const moving = newState === "claiming" || newState === "releasing";
+                    const state = String(newState);
+                    const moving = state === "claiming" || state === "releasing";
                     for (const g of live.gpus) {
                         if (g.path === path)
-                            g.movingFor = moving ? holder : "";
+                            g.movingFor = moving ? String(holder) : "";
                     }
                 }
 
                 function dbusTransitionFailed(gpu, address, errorName, message) {
-                    gpupass.transitionFailed(String(gpu), address, errorName, message);
+                    gpupass.transitionFailed(String(gpu), String(address), String(errorName), String(message));
                 }
             }
         }

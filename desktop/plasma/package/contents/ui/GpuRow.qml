@@ -108,7 +108,14 @@ ColumnLayout {
         visible: gpuRow.outcome !== undefined
         type: gpuRow.outcome && gpuRow.outcome.type === "error" ? Kirigami.MessageType.Error : Kirigami.MessageType.Information
         text: gpuRow.outcome ? "<b>" + gpuRow.outcome.title + "</b><br>" + gpuRow.outcome.message : ""
-        showCloseButton: true
-        onVisibleChanged: if (!visible && gpuRow.outcome !== undefined) root.outcomes = Object.assign({}, root.outcomes, {[gpuRow.row.path]: undefined})
+        // Not showCloseButton: its button sets visible = false, which would break the binding above
+        // and hide every later outcome of this row.
+        actions: [
+            Kirigami.Action {
+                text: i18n("Dismiss")
+                icon.name: "dialog-close"
+                onTriggered: root.outcomes = Object.assign({}, root.outcomes, {[gpuRow.row.path]: undefined})
+            }
+        ]
     }
 }

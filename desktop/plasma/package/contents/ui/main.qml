@@ -50,6 +50,8 @@ PlasmoidItem {
     property string confirming: ""
     /** path -> {type: "error"|"info", title, message}: what the last call of the user brought */
     property var outcomes: ({})
+    // A daemon that went away answers none of what it was asked: its outcomes are stale then.
+    onRunningChanged: if (!running) { outcomes = ({}); confirming = ""; }
     /** paths with a call of the user on its way */
     property var busy: []
     /** path -> notification id, so that a new failure replaces the GPU's last notification */
@@ -106,9 +108,11 @@ PlasmoidItem {
             busy = busy.filter(p => p !== row.path);
             let outcome;
             if (errorName === "org.freedesktop.DBus.Error.NoReply") {
-                // The bus gives up after 25 s; gpupassd goes on (it may wait for a password).
-                outcome = {type: "info", title: tr("No answer from gpupassd yet"),
-                    message: tr("It may be waiting for your password. The GPU's place above shows what happens.")};
+                // Qt's D-Bus gives up after 25 s and drops the later answer; gpupassd goes on (it
+                // may wait for a password, or have stopped). A success shows in the GPU's place,
+                // a refusal only as LastError/TransitionFailed when it is the daemon's failure.
+                outcome = {type: "info", title: tr("No answer from gpupassd within 25 seconds"),
+                    message: tr("It may be waiting for your password, or it stopped. The GPU's place above shows where it is now; try again if nothing changed.")};
             } else if (errorName) {
                 outcome = {type: "error", title: GpuWords.failureTitle(row.name, what, errorName, tr), message: message};
             }
