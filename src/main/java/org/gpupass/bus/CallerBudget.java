@@ -15,6 +15,13 @@ final class CallerBudget {
     /** Calls whose sender the bus has not named yet, from one connection, and their bytes from all. */
     static final int UNKNOWN_PER_CONNECTION = 32;
     static final long UNKNOWN_BYTES = 12L << 20;
+    /**
+     * A call of at most this many bytes is small (a Claim, a Release, a ClaimDomain with a real domain's
+     * XML of some kilobytes): the last {@link #SMALL_RESERVE} of the unknown pool is for small calls only,
+     * so that anyone's megabyte ClaimDomains from fresh connections cannot crowd out root's hook.
+     */
+    static final long SMALL_CALL = 128L << 10; // arguments cost 2 bytes a character: 64 Ki characters
+    static final long SMALL_RESERVE = 2L << 20;
     /** An unprivileged caller's calls in flight: per connection, per uid, and the bytes of all of them. */
     static final int PER_CONNECTION = 4;
     static final int PER_UID = 8;
@@ -49,9 +56,11 @@ final class CallerBudget {
             return "this connection has " + held + " calls that move GPUs waiting to be identified (at most "
                     + UNKNOWN_PER_CONNECTION + ")";
         }
-        if (unknownBytes + hold.bytes > UNKNOWN_BYTES) {
+        long room = hold.bytes <= SMALL_CALL ? UNKNOWN_BYTES : UNKNOWN_BYTES - SMALL_RESERVE;
+        if (unknownBytes + hold.bytes > room) {
             return "calls that move GPUs waiting to be identified hold " + mib(unknownBytes) + " already (at most "
-                    + mib(UNKNOWN_BYTES) + "); try again";
+                    + mib(room) + (room < UNKNOWN_BYTES ? " for calls over " + (SMALL_CALL >> 10) + " KiB" : "")
+                    + "); try again";
         }
         unknownPerConnection.merge(hold.sender, 1, Integer::sum);
         unknownBytes += hold.bytes;
