@@ -137,7 +137,9 @@ subpackage() { # NAME DIR REQUIRES...: checks gpupassd-NAME
 }
 tmpd=$(mktemp -d)
 make -s install-desktop DESTDIR="$tmpd" PREFIX=/usr >/dev/null
-subpackage gnome-shell /usr/share/gnome-shell/extensions/gpupass@gpupass.org "gnome-shell >= 45"
+# the oldest GNOME Shell that metadata.json names (the versions tested)
+oldest_shell=$(grep -o '"shell-version": *\[[^]]*\]' desktop/gnome-shell/metadata.json | grep -o '[0-9][0-9]*' | sort -n | head -1)
+subpackage gnome-shell /usr/share/gnome-shell/extensions/gpupass@gpupass.org "gnome-shell >= $oldest_shell"
 subpackage plasma /usr/share/plasma/plasmoids/org.gpupass.widget "plasma-workspace >= 6.4"
 rm -rf "$tmpd"
 
