@@ -163,9 +163,8 @@ public final class GpuManager implements GpuService, AutoCloseable {
     @Override
     public GpuStatus claim(String device, String holder) throws GpuPassException {
         Holders.require(holder);
-        PciAddress gpu = resolver.forClaim(device, holder);
-        return decideAndCarryOut(gpu, false,
-                (snap, state) -> Decisions.claim(snap, config, gpu, state, holder, Clock.nowMicros()));
+        Asked asked = ask(Intent.Operation.CLAIM, device, holder);
+        return decideAndCarryOut(asked.gpu(), false, asked.rule());
     }
 
     @Override
@@ -173,15 +172,27 @@ public final class GpuManager implements GpuService, AutoCloseable {
         if (!holder.isEmpty()) {
             Holders.require(holder);
         }
-        PciAddress gpu = resolver.forRelease(device);
+        Asked asked = ask(Intent.Operation.RELEASE, device, holder);
         // A Release that finds nothing to do publishes the fresh look it took (hooks call it twice).
-        return decideAndCarryOut(gpu, true,
-                (snap, state) -> Decisions.release(snap, config, gpu, state, holder, Clock.nowMicros()));
+        return decideAndCarryOut(asked.gpu(), true, asked.rule());
     }
 
     /** The rule of one operation for one GPU, as {@link Decisions} states it. */
     private interface Rule {
         Decision decide(HostSnapshot snap, Decisions.ClaimState state);
+    }
+
+    /** The GPU a Claim or Release names, and its rule: what Claim, Release and {@link #preview} decide by. */
+    private record Asked(PciAddress gpu, Rule rule) {
+    }
+
+    private Asked ask(Intent.Operation operation, String device, String holder) throws GpuPassException {
+        if (operation == Intent.Operation.CLAIM) {
+            PciAddress gpu = resolver.forClaim(device, holder);
+            return new Asked(gpu, (snap, state) -> Decisions.claim(snap, config, gpu, state, holder, Clock.nowMicros()));
+        }
+        PciAddress gpu = resolver.forRelease(device);
+        return new Asked(gpu, (snap, state) -> Decisions.release(snap, config, gpu, state, holder, Clock.nowMicros()));
     }
 
     /**
@@ -208,14 +219,12 @@ public final class GpuManager implements GpuService, AutoCloseable {
     @Override
     public TransitionPreview preview(Intent.Operation operation, String device, String holder)
             throws GpuPassException {
-        boolean claim = operation == Intent.Operation.CLAIM;
         if (!holder.isEmpty()) {
             Holders.require(holder);
         }
-        PciAddress gpu = claim ? resolver.forClaim(device, holder) : resolver.forRelease(device);
-        HostSnapshot snap = previewSnapshot();
-        Decision d = claim ? Decisions.claim(snap, config, gpu, book.stateOf(gpu), holder, Clock.nowMicros())
-                : Decisions.release(snap, config, gpu, book.stateOf(gpu), holder, Clock.nowMicros());
+        Asked asked = ask(operation, device, holder);
+        PciAddress gpu = asked.gpu();
+        Decision d = asked.rule().decide(previewSnapshot(), book.stateOf(gpu));
         if (d instanceof Decision.Refuse r) {
             throw r.error();
         } else if (d instanceof Decision.Block b) {

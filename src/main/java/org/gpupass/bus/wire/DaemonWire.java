@@ -18,9 +18,7 @@ import org.freedesktop.dbus.connections.impl.DBusConnectionBuilder;
 import org.freedesktop.dbus.exceptions.DBusException;
 import org.freedesktop.dbus.messages.DBusSignal;
 import org.freedesktop.dbus.messages.Message;
-import org.freedesktop.dbus.messages.MessageFactory;
 import org.freedesktop.dbus.messages.MethodCall;
-import org.freedesktop.dbus.messages.constants.Endian;
 import org.gpupass.model.Threads;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -62,7 +60,6 @@ public final class DaemonWire {
     private final FastReplies fastReplies = new FastReplies();
     private final Set<String> ownedNames = ConcurrentHashMap.newKeySet(); // written by the reader thread only
     private final Map<Long, Pending> pending = new ConcurrentHashMap<>();
-    private final MessageFactory factory = new MessageFactory(Endian.LITTLE);
     private final RateLimitedLog refusals;
     private volatile Interceptor interceptor;
     private volatile boolean signalsFromTheBusOnly;
@@ -305,7 +302,7 @@ public final class DaemonWire {
             return;
         }
         try {
-            send(factory.createError(header.sender, name, header.serial, "s", why));
+            send(Replies.error(header.sender, header.serial, name, why));
         } catch (DBusException e) {
             LOG.warn("Could not answer a refused message: {}", e.getMessage());
         }
