@@ -83,6 +83,15 @@ public final class DomainXml {
         }
     }
 
+    /**
+     * Whether a {@code <hostdev>} under {@code <devices>} is one that counts: {@code type='pci'}, mode
+     * {@code subsystem} or none (libvirt's default). The rule for {@code gpupassctl attach} too.
+     */
+    public static boolean isPciHostdev(Element hostdev) {
+        String mode = hostdev.hasAttribute("mode") ? hostdev.getAttribute("mode") : "subsystem";
+        return "subsystem".equals(mode) && "pci".equals(hostdev.getAttribute("type"));
+    }
+
     /** The most documents parsed at once so far, for tests. */
     static int mostAtOnce() {
         return mostAtOnce.get();
@@ -108,11 +117,9 @@ public final class DomainXml {
         for (Element devices : children(root, "devices")) {
             for (Element hostdev : children(devices, "hostdev")) {
                 index++;
-                String mode = hostdev.hasAttribute("mode") ? hostdev.getAttribute("mode") : "subsystem";
-                if (!"subsystem".equals(mode) || !"pci".equals(hostdev.getAttribute("type"))) {
-                    continue;
+                if (isPciHostdev(hostdev)) {
+                    out.add(hostdev(hostdev, index));
                 }
-                out.add(hostdev(hostdev, index));
             }
         }
         return List.copyOf(out);

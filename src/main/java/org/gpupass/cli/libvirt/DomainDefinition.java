@@ -18,6 +18,8 @@ import javax.xml.transform.TransformerException;
 import javax.xml.transform.TransformerFactory;
 import javax.xml.transform.dom.DOMSource;
 import javax.xml.transform.stream.StreamResult;
+import org.gpupass.libvirt.DomainXml;
+import org.gpupass.libvirt.Hostdev;
 import org.gpupass.model.PciAddress;
 import org.w3c.dom.Document;
 import org.w3c.dom.Element;
@@ -28,7 +30,7 @@ import org.xml.sax.helpers.DefaultHandler;
 
 /**
  * A domain as {@code virsh dumpxml} prints it: its name, whether it runs, and its PCI hostdevs by host
- * address. Which hostdevs count is the daemon's rule ({@link org.gpupass.libvirt.DomainXml#pciHostdevs}):
+ * address. Which hostdevs count is the daemon's rule ({@link DomainXml#isPciHostdev}):
  * {@code <hostdev type='pci'>} under {@code <devices>}, mode {@code subsystem} or none. libvirt refuses two
  * hostdevs of one host function, so there is at most one per address.
  *
@@ -37,11 +39,7 @@ import org.xml.sax.helpers.DefaultHandler;
  * @param hostdevs  by host address, in document order
  * @param xml       the text it was read from
  */
-public record DomainDefinition(String name, boolean running, Map<PciAddress, PciHostdev> hostdevs, String xml) {
-
-    /** One {@code <hostdev mode='subsystem' type='pci'>}. */
-    public record PciHostdev(PciAddress address, boolean managed) {
-    }
+public record DomainDefinition(String name, boolean running, Map<PciAddress, Hostdev> hostdevs, String xml) {
 
     public DomainDefinition {
         hostdevs = Collections.unmodifiableMap(new LinkedHashMap<>(hostdevs));
@@ -57,9 +55,9 @@ public record DomainDefinition(String name, boolean running, Map<PciAddress, Pci
         if (names.size() != 1 || names.get(0).getTextContent().isBlank()) {
             throw bad("the domain XML has no <name>");
         }
-        Map<PciAddress, PciHostdev> hostdevs = new LinkedHashMap<>();
+        Map<PciAddress, Hostdev> hostdevs = new LinkedHashMap<>();
         for (Element h : pciHostdevs(root)) {
-            PciHostdev hostdev = hostdev(h);
+            Hostdev hostdev = hostdev(h);
             hostdevs.putIfAbsent(hostdev.address(), hostdev);
         }
         return new DomainDefinition(names.get(0).getTextContent().strip(), root.hasAttribute("id"), hostdevs, xml);
@@ -86,8 +84,7 @@ public record DomainDefinition(String name, boolean running, Map<PciAddress, Pci
         List<Element> out = new ArrayList<>();
         for (Element devices : children(root, "devices")) {
             for (Element h : children(devices, "hostdev")) {
-                String mode = h.hasAttribute("mode") ? h.getAttribute("mode") : "subsystem";
-                if (mode.equals("subsystem") && h.getAttribute("type").equals("pci")) {
+                if (DomainXml.isPciHostdev(h)) {
                     out.add(h);
                 }
             }
@@ -95,7 +92,7 @@ public record DomainDefinition(String name, boolean running, Map<PciAddress, Pci
         return out;
     }
 
-    private static PciHostdev hostdev(Element h) throws LibvirtException {
+    private static Hostdev hostdev(Element h) throws LibvirtException {
         List<Element> sources = children(h, "source");
         List<Element> addresses = sources.size() == 1 ? children(sources.get(0), "address") : List.of();
         if (addresses.size() != 1) {
@@ -112,7 +109,7 @@ public record DomainDefinition(String name, boolean running, Map<PciAddress, Pci
                     + a.getAttribute("bus") + "' slot='" + a.getAttribute("slot") + "' function='"
                     + a.getAttribute("function") + "'");
         }
-        return new PciHostdev(address, h.getAttribute("managed").equals("yes"));
+        return new Hostdev(address, h.getAttribute("managed").equals("yes"));
     }
 
     private static Document parseDocument(String xml) throws LibvirtException {

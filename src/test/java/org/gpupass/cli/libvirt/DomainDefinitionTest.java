@@ -10,7 +10,7 @@ import java.io.StringReader;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import javax.xml.parsers.DocumentBuilderFactory;
-import org.gpupass.cli.libvirt.DomainDefinition.PciHostdev;
+import org.gpupass.libvirt.Hostdev;
 import org.gpupass.libvirt.DomainXml;
 import org.gpupass.libvirt.Hostdev;
 import org.gpupass.model.PciAddress;
@@ -68,7 +68,7 @@ class DomainDefinitionTest {
         DomainDefinition d = DomainDefinition.parse(xml);
         assertEquals(daemon.stream().map(Hostdev::address).toList(), List.copyOf(d.hostdevs().keySet()));
         assertEquals(daemon.stream().map(Hostdev::managed).toList(),
-                d.hostdevs().values().stream().map(PciHostdev::managed).toList());
+                d.hostdevs().values().stream().map(Hostdev::managed).toList());
     }
 
     @Test
